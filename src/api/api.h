@@ -1,0 +1,55 @@
+/*
+ * api/api.h - the control plane: one handler per AWS operation, called by
+ * the server after authentication and first-level validation, inside one
+ * store transaction that commits only if the handler succeeds.
+ */
+#ifndef EV_API_API_H
+#define EV_API_API_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+#define EV_MAX_CONNECTIONS 3000
+#define EV_MAX_API_DESTINATIONS 3000
+#define EV_MAX_TAGS 50
+#define EV_DEFAULT_RATE_LIMIT 300
+
+/* Server-wide state the handlers share; built by main, read-only afterwards. */
+typedef struct {
+    ev_store_t *store;
+    unsigned char master_key[EV_KEY_BYTES];
+    int allow_http_endpoints;
+} ev_app_t;
+
+/* One API call. */
+typedef struct {
+    ev_app_t *app;
+    ev_scope_t scope;  /* caller's account, request region */
+    json_t *in;        /* request object (borrowed) */
+    json_t *out;       /* response object the handler fills */
+    char *errmsg;      /* set by ev_fail */
+    int64_t now_ms;    /* one timestamp for the whole call */
+} ev_call_t;
+
+typedef ev_err (*ev_op_fn)(ev_call_t *c);
+
+typedef struct {
+    const char *target; /* "AWSEvents.CreateConnection" */
+    ev_op_fn fn;
+    int writes;         /* needs a write transaction */
+} ev_op_t;
+
+/* The handler of an X-Amz-Target value, or NULL. */
+const ev_op_t *ev_api_find(const char *target);
+
+/* Records the error message of a failing call and returns e. */
+ev_err ev_fail(ev_call_t *c, ev_err e, const char *fmt, ...) EV_PRINTF(3, 4);
+
+/* Prepares shared state (the built-in default key of a scope is created lazily). */
+EV_MUST_CHECK ev_err ev_api_init(ev_app_t *app, char *msg, size_t msglen);
+
+#endif

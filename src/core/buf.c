@@ -1,0 +1,110 @@
+/*
+ * core/buf.c - growable byte buffer with a limit and a sticky failure.
+ */
+#include "core/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+void ev_buf_init(ev_buf_t *b, size_t limit)
+{
+    memset(b, 0, sizeof(*b));
+    b->limit = limit;
+}
+
+void ev_buf_free(ev_buf_t *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof(*b));
+}
+
+static int reserve(ev_buf_t *b, size_t extra)
+{
+    size_t need;
+
+    if (b->failed)
+        return -1;
+    if (extra > b->limit || b->len > b->limit - extra) {
+        b->failed = 1;
+        return -1;
+    }
+    need = b->len + extra + 1;
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *p;
+
+        while (cap < need)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (!p)
+            abort();
+        b->p = p;
+        b->cap = cap;
+    }
+    return 0;
+}
+
+void ev_buf_add(ev_buf_t *b, const void *data, size_t n)
+{
+    if (reserve(b, n) != 0)
+        return;
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void ev_buf_addc(ev_buf_t *b, char c)
+{
+    ev_buf_add(b, &c, 1);
+}
+
+void ev_buf_adds(ev_buf_t *b, const char *s)
+{
+    ev_buf_add(b, s, strlen(s));
+}
+
+void ev_buf_printf(ev_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    char small[256];
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if ((size_t)n < sizeof(small)) {
+        ev_buf_add(b, small, (size_t)n);
+        return;
+    }
+    if (reserve(b, (size_t)n) != 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+const char *ev_buf_cstr(ev_buf_t *b)
+{
+    return b->p ? b->p : "";
+}
+
+char *ev_buf_steal(ev_buf_t *b, size_t *len)
+{
+    char *p = b->p ? b->p : ev_xstrdup("");
+
+    if (len)
+        *len = b->len;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

@@ -1,0 +1,47 @@
+/*
+ * core/err.c - the error table: HTTP status and AWS error code per ev_err.
+ */
+#include "core/err.h"
+
+static const struct {
+    int status;
+    const char *type;
+} err_table[EV_ERR__COUNT] = {
+    [EV_OK] = {200, ""},
+    [EV_ERR_UNKNOWN_OPERATION] = {400, "UnknownOperationException"},
+    [EV_ERR_SERIALIZATION] = {400, "SerializationException"},
+    [EV_ERR_REQUEST_TOO_LARGE] = {413, "RequestEntityTooLargeException"},
+    [EV_ERR_MISSING_AUTH] = {403, "MissingAuthenticationTokenException"},
+    [EV_ERR_INCOMPLETE_SIG] = {400, "IncompleteSignatureException"},
+    [EV_ERR_INVALID_SIG] = {400, "InvalidSignatureException"},
+    [EV_ERR_UNRECOGNIZED_CLIENT] = {400, "UnrecognizedClientException"},
+    [EV_ERR_VALIDATION] = {400, "ValidationException"},
+    [EV_ERR_NOT_FOUND] = {400, "ResourceNotFoundException"},
+    [EV_ERR_ALREADY_EXISTS] = {400, "ResourceAlreadyExistsException"},
+    [EV_ERR_LIMIT_EXCEEDED] = {400, "LimitExceededException"},
+    [EV_ERR_CONCURRENT_MOD] = {400, "ConcurrentModificationException"},
+    [EV_ERR_INVALID_PATTERN] = {400, "InvalidEventPatternException"},
+    [EV_ERR_MANAGED_RULE] = {400, "ManagedRuleException"},
+    [EV_ERR_INVALID_STATE] = {400, "InvalidStateException"},
+    [EV_ERR_ACCESS_DENIED] = {400, "AccessDeniedException"},
+    [EV_ERR_THROTTLING] = {400, "ThrottlingException"},
+    [EV_ERR_INTERNAL] = {500, "InternalException"},
+    [EV_ERR_INVALID_REQUEST] = {400, "InvalidRequestException"},
+    [EV_ERR_INVALID_PARAMETER] = {400, "InvalidParameterException"},
+    [EV_ERR_DECRYPTION_FAILURE] = {400, "DecryptionFailure"},
+    [EV_ERR_INVALID_NEXT_TOKEN] = {400, "InvalidNextTokenException"},
+};
+
+const char *ev_err_type(ev_err e)
+{
+    if ((unsigned)e >= EV_ERR__COUNT)
+        e = EV_ERR_INTERNAL;
+    return err_table[e].type;
+}
+
+int ev_err_status(ev_err e)
+{
+    if ((unsigned)e >= EV_ERR__COUNT)
+        e = EV_ERR_INTERNAL;
+    return err_table[e].status;
+}

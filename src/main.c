@@ -1,0 +1,350 @@
+/*
+ * main.c - the evbridge command line: `serve` (configuration from flags and
+ * EVBRIDGE_* variables, start-up order, signals, orderly stop) and `version`.
+ * The only file with process-wide state.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "api/validate.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "util/util.h"
+
+#ifndef EV_VERSION
+#define EV_VERSION "dev"
+#endif
+
+#define MASTER_CHECK_KEY "master_key_check"
+#define MASTER_CHECK_AAD "evbridge master key check"
+
+typedef struct {
+    const char *listen;
+    const char *data_dir;
+    const char *region;
+    const char *credentials;
+    const char *master_key_file;
+    const char *log_level;
+    int allow_http;
+} options_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: evbridge serve [options]\n"
+            "       evbridge version\n"
+            "\n"
+            "serve options (each also as an environment variable):\n"
+            "  --listen HOST:PORT        EVBRIDGE_LISTEN       default 127.0.0.1:4010\n"
+            "  --data-dir DIR            EVBRIDGE_DATA_DIR     default ./evbridge-data\n"
+            "  --region REGION           EVBRIDGE_REGION       default us-east-1\n"
+            "  --credentials FILE        EVBRIDGE_CREDENTIALS  lines: ACCESS_KEY SECRET ACCOUNT\n"
+            "  --allow-http-endpoints    EVBRIDGE_ALLOW_HTTP_ENDPOINTS=1\n"
+            "  --master-key-file FILE    EVBRIDGE_MASTER_KEY_FILE (or EVBRIDGE_MASTER_KEY=hex)\n"
+            "  --log-level LEVEL         EVBRIDGE_LOG_LEVEL    debug|info|warn|error\n");
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+
+    return v && *v ? v : def;
+}
+
+static int parse_options(int argc, char **argv, options_t *o)
+{
+    const char *allow = env_or("EVBRIDGE_ALLOW_HTTP_ENDPOINTS", "0");
+
+    o->listen = env_or("EVBRIDGE_LISTEN", "127.0.0.1:4010");
+    o->data_dir = env_or("EVBRIDGE_DATA_DIR", "./evbridge-data");
+    o->region = env_or("EVBRIDGE_REGION", "us-east-1");
+    o->credentials = env_or("EVBRIDGE_CREDENTIALS", NULL);
+    o->master_key_file = env_or("EVBRIDGE_MASTER_KEY_FILE", NULL);
+    o->log_level = env_or("EVBRIDGE_LOG_LEVEL", "info");
+    o->allow_http = strcmp(allow, "1") == 0 || strcmp(allow, "true") == 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+
+        if (strcmp(a, "--allow-http-endpoints") == 0) {
+            o->allow_http = 1;
+            continue;
+        }
+        if (strcmp(a, "--listen") == 0)
+            dst = &o->listen;
+        else if (strcmp(a, "--data-dir") == 0)
+            dst = &o->data_dir;
+        else if (strcmp(a, "--region") == 0)
+            dst = &o->region;
+        else if (strcmp(a, "--credentials") == 0)
+            dst = &o->credentials;
+        else if (strcmp(a, "--master-key-file") == 0)
+            dst = &o->master_key_file;
+        else if (strcmp(a, "--log-level") == 0)
+            dst = &o->log_level;
+        if (!dst) {
+            fprintf(stderr, "evbridge: unknown option '%s'\n", a);
+            usage(stderr);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "evbridge: option '%s' needs a value\n", a);
+            return -1;
+        }
+        *dst = argv[++i];
+    }
+    return 0;
+}
+
+/* Splits HOST:PORT ([v6]:PORT allowed) into host (static copy) and port. */
+static int parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    const char *h = s;
+    size_t hlen;
+    char *end;
+    unsigned long p;
+
+    if (!colon)
+        return -1;
+    hlen = (size_t)(colon - s);
+    if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+        h = s + 1;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= hostlen)
+        return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    errno = 0;
+    p = strtoul(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || p > 65535)
+        return -1;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+static int load_credentials(const char *path, ev_credential_t **out, size_t *n)
+{
+    FILE *f;
+    char line[1024];
+    int lineno = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!path) {
+        *out = ev_xcalloc(1, sizeof(**out));
+        (*out)[0].access_key = ev_xstrdup("test");
+        (*out)[0].secret_key = ev_xstrdup("test");
+        (*out)[0].account = ev_xstrdup("000000000000");
+        *n = 1;
+        return 0;
+    }
+    f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "evbridge: cannot read credentials file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char ak[256], sk[256], acct[64];
+        int fields;
+
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == '\0' || line[strspn(line, " \t")] == '#')
+            continue;
+        fields = sscanf(line, "%255s %255s %63s", ak, sk, acct);
+        if (fields != 3 || strlen(acct) != 12 || strspn(acct, "0123456789") != 12) {
+            fprintf(stderr, "evbridge: %s:%d: expected ACCESS_KEY_ID SECRET_ACCESS_KEY "
+                    "ACCOUNT_ID (12 digits)\n", path, lineno);
+            fclose(f);
+            ev_wipe(line, sizeof(line));
+            return -1;
+        }
+        *out = realloc(*out, (*n + 1) * sizeof(**out));
+        if (!*out)
+            abort();
+        (*out)[*n].access_key = ev_xstrdup(ak);
+        (*out)[*n].secret_key = ev_xstrdup(sk);
+        (*out)[*n].account = ev_xstrdup(acct);
+        (*n)++;
+        ev_wipe(sk, sizeof(sk));
+    }
+    ev_wipe(line, sizeof(line));
+    fclose(f);
+    if (*n == 0) {
+        fprintf(stderr, "evbridge: credentials file %s holds no credential\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_credentials(ev_credential_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].access_key);
+        ev_free_secret(c[i].secret_key);
+        free(c[i].account);
+    }
+    free(c);
+}
+
+/* Proves the master key is the one this data directory was created with. */
+static int check_master_key(ev_app_t *app)
+{
+    unsigned char *blob = NULL;
+    size_t n = 0;
+    ev_blob_t pt = {0};
+    int ok = -1;
+    ev_err rc;
+
+    if (ev_store_begin(app->store, 1) != EV_OK)
+        return -1;
+    rc = ev_store_meta_get(app->store, MASTER_CHECK_KEY, &blob, &n);
+    if (rc == EV_ERR_NOT_FOUND) {
+        ev_blob_t sealed = {0};
+
+        rc = ev_seal(app->master_key, MASTER_CHECK_AAD, strlen(MASTER_CHECK_AAD), "ok", 2,
+                     &sealed);
+        if (rc == EV_OK)
+            rc = ev_store_meta_put(app->store, MASTER_CHECK_KEY, sealed.p, sealed.n);
+        ev_blob_free(&sealed);
+        ok = rc == EV_OK ? 0 : -1;
+    } else if (rc == EV_OK) {
+        if (ev_open(app->master_key, MASTER_CHECK_AAD, strlen(MASTER_CHECK_AAD), blob, n,
+                    &pt) == EV_OK)
+            ok = 0;
+        else
+            fprintf(stderr, "evbridge: the master key does not match this data directory "
+                    "(secrets were sealed under another key); refusing to start, nothing was "
+                    "changed\n");
+        rc = EV_OK;
+    }
+    free(blob);
+    ev_blob_free(&pt);
+    if (ev_store_end(app->store, ok == 0 ? rc : EV_ERR_INTERNAL) != EV_OK)
+        ok = -1;
+    return ok;
+}
+
+static int serve(int argc, char **argv)
+{
+    options_t o;
+    ev_app_t app;
+    ev_server_cfg_t cfg;
+    ev_server_t *srv = NULL;
+    ev_credential_t *creds = NULL;
+    size_t ncreds = 0;
+    ev_log_level lvl;
+    sigset_t sigs;
+    char host[256], msg[1024], *db_path = NULL;
+    uint16_t port;
+    int sig, status = 1;
+
+    memset(&app, 0, sizeof(app));
+    if (parse_options(argc, argv, &o) != 0)
+        return 2;
+    if (ev_log_parse_level(o.log_level, &lvl) != 0) {
+        fprintf(stderr, "evbridge: --log-level must be debug, info, warn or error\n");
+        return 2;
+    }
+    ev_log_set_level(lvl);
+    if (parse_listen(o.listen, host, sizeof(host), &port) != 0) {
+        fprintf(stderr, "evbridge: --listen must be HOST:PORT (got '%s')\n", o.listen);
+        return 2;
+    }
+    if (!is_loopback(host) && !o.credentials) {
+        fprintf(stderr, "evbridge: refusing to listen on %s without --credentials: the default "
+                "test/test credential would let anyone on the network in\n", host);
+        return 2;
+    }
+    if (load_credentials(o.credentials, &creds, &ncreds) != 0)
+        return 2;
+    if (mkdir(o.data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "evbridge: cannot create data directory %s: %s\n", o.data_dir,
+                strerror(errno));
+        goto out;
+    }
+    if (ev_master_key_load(o.data_dir, o.master_key_file, getenv("EVBRIDGE_MASTER_KEY"),
+                           app.master_key, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: %s\n", msg);
+        goto out;
+    }
+    db_path = ev_xasprintf("%s/evbridge.db", o.data_dir);
+    if (ev_store_open(db_path, &app.store, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: %s\n", msg);
+        goto out;
+    }
+    if (check_master_key(&app) != 0)
+        goto out;
+    app.allow_http_endpoints = o.allow_http;
+    if (ev_model_init() != EV_OK || ev_api_init(&app, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: initialisation failed\n");
+        goto out;
+    }
+    /* Workers inherit this mask, so the signals reach only sigwait below. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.host = host;
+    cfg.port = port;
+    cfg.default_region = o.region;
+    cfg.creds = creds;
+    cfg.ncreds = ncreds;
+    cfg.threads = 4;
+    cfg.timeout_s = 30;
+    cfg.app = &app;
+    if (ev_server_start(&cfg, &srv, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: %s\n", msg);
+        goto out;
+    }
+    ev_info("evbridge %s listening on %s:%u (data %s, region %s%s)", EV_VERSION, host,
+            ev_server_port(srv), o.data_dir, o.region,
+            o.allow_http ? ", http:// endpoints allowed" : "");
+    if (sigwait(&sigs, &sig) == 0)
+        ev_info("signal %d: stopping", sig);
+    ev_server_stop(srv);
+    srv = NULL;
+    status = 0;
+out:
+    ev_server_stop(srv);
+    ev_store_close(app.store);
+    ev_model_cleanup();
+    ev_wipe(app.master_key, sizeof(app.master_key));
+    free_credentials(creds, ncreds);
+    free(db_path);
+    if (status == 0)
+        ev_info("stopped");
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        return serve(argc, argv);
+    if (argc >= 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)) {
+        printf("evbridge %s\n", EV_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,196 @@
+/*
+ * server/route.c - authenticates a request with SigV4, tells the protocol
+ * apart (X-Amz-Target: awsJson1.1; Action=...: STS query), validates the
+ * body against the service model and calls the operation's handler inside
+ * one store transaction.
+ */
+#include "server/route.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/validate.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "server/sts.h"
+#include "util/util.h"
+
+#define JSON_TYPE "application/x-amz-json-1.1"
+
+static const struct {
+    const char *prefix;  /* X-Amz-Target prefix */
+    const char *service; /* SigV4 service name */
+} services[] = {
+    {"AWSEvents", "events"},
+    {"TrentService", "kms"},
+    {"secretsmanager", "secretsmanager"},
+};
+
+void ev_reply_free(ev_reply_t *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+static void json_reply(ev_reply_t *out, int status, json_t *body)
+{
+    out->status = status;
+    out->content_type = JSON_TYPE;
+    out->body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(13));
+    if (!out->body)
+        out->body = ev_xstrdup("{}");
+    out->body_len = strlen(out->body);
+}
+
+void ev_route_error_reply(ev_reply_t *out, ev_err e, const char *msg)
+{
+    json_t *body = json_pack("{s:s,s:s}", "__type", ev_err_type(e), "message", msg ? msg : "");
+
+    if (!out->request_id[0])
+        ev_uuid4(out->request_id);
+    out->error_type = ev_err_type(e);
+    json_reply(out, ev_err_status(e), body);
+    json_decref(body);
+}
+
+static const char *header(const ev_request_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+static const char *lookup_secret(const char *akid, void *ud)
+{
+    const ev_server_cfg_t *cfg = ud;
+
+    for (size_t i = 0; i < cfg->ncreds; i++)
+        if (strcmp(cfg->creds[i].access_key, akid) == 0)
+            return cfg->creds[i].secret_key;
+    return NULL;
+}
+
+static const char *account_of(const ev_server_cfg_t *cfg, const char *akid)
+{
+    for (size_t i = 0; i < cfg->ncreds; i++)
+        if (strcmp(cfg->creds[i].access_key, akid) == 0)
+            return cfg->creds[i].account;
+    return NULL;
+}
+
+static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
+                          const ev_sigv4_identity_t *id, const char *target, ev_reply_t *out)
+{
+    const char *dot = strchr(target, '.');
+    const char *service = NULL;
+    const ev_shape_t *shape = NULL;
+    const ev_op_t *op = NULL;
+    char prefix[32], *msg = NULL;
+    json_t *body = NULL;
+    json_error_t jerr;
+    ev_call_t call;
+    ev_err rc;
+
+    memset(&call, 0, sizeof(call));
+    if (dot && (size_t)(dot - target) < sizeof(prefix)) {
+        memcpy(prefix, target, (size_t)(dot - target));
+        prefix[dot - target] = '\0';
+        for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+            if (strcmp(services[i].prefix, prefix) == 0)
+                service = services[i].service;
+        op = ev_api_find(target);
+        shape = ev_model_input(prefix, dot + 1);
+    }
+    if (!service || !op || !shape) {
+        msg = ev_xasprintf("The operation %s is not supported.", target);
+        rc = EV_ERR_UNKNOWN_OPERATION;
+        goto fail;
+    }
+    if (strcmp(id->service, service) != 0) {
+        msg = ev_xasprintf("Credential should be scoped to correct service: '%s'. ", service);
+        rc = EV_ERR_INVALID_SIG;
+        goto fail;
+    }
+    if (req->body_len == 0) {
+        body = json_object();
+    } else {
+        body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!body || !json_is_object(body)) {
+            msg = ev_xstrdup(body ? "Request body must be a JSON object."
+                                  : "Request body is not valid JSON.");
+            rc = EV_ERR_SERIALIZATION;
+            goto fail;
+        }
+    }
+    rc = ev_validate(shape, body, &msg);
+    if (rc)
+        goto fail;
+    call.app = cfg->app;
+    call.scope.account = account_of(cfg, id->access_key);
+    call.scope.region = id->region[0] ? id->region : cfg->default_region;
+    call.in = body;
+    call.out = json_object();
+    call.now_ms = ev_now_ms();
+    rc = ev_store_begin(cfg->app->store, op->writes);
+    if (rc == EV_OK)
+        rc = ev_store_end(cfg->app->store, op->fn(&call));
+    if (rc) {
+        msg = call.errmsg ? call.errmsg : ev_xstrdup("An internal error occurred.");
+        call.errmsg = NULL;
+        goto fail;
+    }
+    json_reply(out, 200, call.out);
+    goto out;
+fail:
+    ev_route_error_reply(out, rc, msg);
+out:
+    if (rc)
+        ev_debug("%s -> %s", target, ev_err_type(rc));
+    json_decref(call.out);
+    json_decref(body);
+    free(call.errmsg);
+    free(msg);
+}
+
+void ev_route(const ev_server_cfg_t *cfg, const ev_request_t *req, ev_reply_t *out)
+{
+    ev_sigv4_req_t sreq;
+    ev_sigv4_identity_t id;
+    const char *target = header(req, "X-Amz-Target");
+    char msg[1024];
+    ev_err rc;
+
+    memset(out, 0, sizeof(*out));
+    ev_uuid4(out->request_id);
+    memset(&sreq, 0, sizeof(sreq));
+    sreq.method = req->method;
+    sreq.path = req->path;
+    sreq.query = req->query;
+    sreq.headers = req->headers;
+    sreq.nheaders = req->nheaders;
+    sreq.body = (const unsigned char *)req->body;
+    sreq.body_len = req->body_len;
+    msg[0] = '\0';
+    rc = ev_sigv4_verify(&sreq, time(NULL), lookup_secret, (void *)cfg, &id, msg, sizeof(msg));
+    if (rc) {
+        if (!target && ev_sts_is_query(req))
+            ev_sts_error_reply(out, rc, msg);
+        else
+            ev_route_error_reply(out, rc, msg);
+        return;
+    }
+    if (target) {
+        dispatch_json(cfg, req, &id, target, out);
+        return;
+    }
+    if (ev_sts_is_query(req)) {
+        ev_sts_handle(req, &id, account_of(cfg, id.access_key), out);
+        return;
+    }
+    ev_route_error_reply(out, EV_ERR_UNKNOWN_OPERATION,
+                         "The request names no operation (X-Amz-Target or Action).");
+}

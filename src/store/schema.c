@@ -1,0 +1,46 @@
+/*
+ * store/schema.c - numbered migrations. Migration i brings the schema from
+ * version i to i + 1; PRAGMA user_version records the version reached.
+ * Never edit a released migration: append a new one.
+ */
+#include "store/store_int.h"
+
+const char *const ev__store_migrations[] = {
+    /* 0 -> 1: control plane for connections and API destinations */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;"
+    "CREATE TABLE kms_keys ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, key_id TEXT NOT NULL,"
+    "  arn TEXT NOT NULL, state TEXT NOT NULL, description TEXT,"
+    "  key_manager TEXT NOT NULL, material BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, key_id)) STRICT;"
+    "CREATE TABLE secrets ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, arn TEXT NOT NULL, name TEXT NOT NULL,"
+    "  owning_service TEXT, kms_key_id TEXT NOT NULL, version_id TEXT NOT NULL,"
+    "  wrapped_key BLOB NOT NULL, ciphertext BLOB NOT NULL,"
+    "  created_ms INTEGER NOT NULL, changed_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, arn)) STRICT;"
+    "CREATE UNIQUE INDEX secrets_by_name ON secrets (account, region, name);"
+    "CREATE TABLE connections ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+    "  description TEXT, auth_type TEXT NOT NULL, state TEXT NOT NULL, state_reason TEXT,"
+    "  auth_public TEXT NOT NULL, connectivity TEXT, kms_key TEXT, secret_arn TEXT,"
+    "  created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,"
+    "  authorized_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, name)) STRICT;"
+    "CREATE TABLE api_destinations ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+    "  description TEXT, connection_arn TEXT NOT NULL, endpoint TEXT NOT NULL,"
+    "  http_method TEXT NOT NULL, rate_limit INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, name)) STRICT;"
+    "CREATE INDEX api_destinations_by_connection"
+    "  ON api_destinations (account, region, connection_arn);"
+    "CREATE TABLE tags ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, resource_arn TEXT NOT NULL,"
+    "  key TEXT NOT NULL, value TEXT NOT NULL,"
+    "  PRIMARY KEY (account, region, resource_arn, key)) STRICT;",
+};
+
+const int ev__store_n_migrations =
+    (int)(sizeof(ev__store_migrations) / sizeof(ev__store_migrations[0]));
