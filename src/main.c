@@ -33,6 +33,7 @@ typedef struct {
     const char *credentials;
     const char *master_key_file;
     const char *log_level;
+    const char *idle_timeout;
     int allow_http;
 } options_t;
 
@@ -49,7 +50,8 @@ static void usage(FILE *f)
             "  --credentials FILE        EVBRIDGE_CREDENTIALS  lines: ACCESS_KEY SECRET ACCOUNT\n"
             "  --allow-http-endpoints    EVBRIDGE_ALLOW_HTTP_ENDPOINTS=1\n"
             "  --master-key-file FILE    EVBRIDGE_MASTER_KEY_FILE (or EVBRIDGE_MASTER_KEY=hex)\n"
-            "  --log-level LEVEL         EVBRIDGE_LOG_LEVEL    debug|info|warn|error\n");
+            "  --log-level LEVEL         EVBRIDGE_LOG_LEVEL    debug|info|warn|error\n"
+            "  --idle-timeout SECONDS    EVBRIDGE_IDLE_TIMEOUT default 30 (idle or slow clients)\n");
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -69,6 +71,7 @@ static int parse_options(int argc, char **argv, options_t *o)
     o->credentials = env_or("EVBRIDGE_CREDENTIALS", NULL);
     o->master_key_file = env_or("EVBRIDGE_MASTER_KEY_FILE", NULL);
     o->log_level = env_or("EVBRIDGE_LOG_LEVEL", "info");
+    o->idle_timeout = env_or("EVBRIDGE_IDLE_TIMEOUT", "30");
     o->allow_http = strcmp(allow, "1") == 0 || strcmp(allow, "true") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -90,6 +93,8 @@ static int parse_options(int argc, char **argv, options_t *o)
             dst = &o->master_key_file;
         else if (strcmp(a, "--log-level") == 0)
             dst = &o->log_level;
+        else if (strcmp(a, "--idle-timeout") == 0)
+            dst = &o->idle_timeout;
         if (!dst) {
             fprintf(stderr, "evbridge: unknown option '%s'\n", a);
             usage(stderr);
@@ -251,6 +256,8 @@ static int serve(int argc, char **argv)
     sigset_t sigs;
     char host[256], msg[1024], *db_path = NULL;
     uint16_t port;
+    unsigned long idle;
+    char *end;
     int sig, status = 1;
 
     memset(&app, 0, sizeof(app));
@@ -263,6 +270,12 @@ static int serve(int argc, char **argv)
     ev_log_set_level(lvl);
     if (parse_listen(o.listen, host, sizeof(host), &port) != 0) {
         fprintf(stderr, "evbridge: --listen must be HOST:PORT (got '%s')\n", o.listen);
+        return 2;
+    }
+    idle = strtoul(o.idle_timeout, &end, 10);
+    if (*end || end == o.idle_timeout || idle < 1 || idle > 3600) {
+        fprintf(stderr, "evbridge: --idle-timeout must be 1..3600 seconds (got '%s')\n",
+                o.idle_timeout);
         return 2;
     }
     if (!is_loopback(host) && !o.credentials) {
@@ -307,7 +320,7 @@ static int serve(int argc, char **argv)
     cfg.creds = creds;
     cfg.ncreds = ncreds;
     cfg.threads = 4;
-    cfg.timeout_s = 30;
+    cfg.timeout_s = (unsigned int)idle;
     cfg.app = &app;
     if (ev_server_start(&cfg, &srv, msg, sizeof(msg)) != EV_OK) {
         fprintf(stderr, "evbridge: %s\n", msg);

@@ -245,10 +245,10 @@ export class Server {
     }
 
     /*
-     * SIGTERM, wait for exit, assert exit code 0, then remove the data
-     * directory unless keepDataDir.
+     * SIGTERM (or `signal`), wait for exit, assert exit code 0, then remove
+     * the data directory unless keepDataDir.
      */
-    async stop({ keepDataDir = false } = {}) {
+    async stop({ keepDataDir = false, signal = 'SIGTERM' } = {}) {
         if (this._stopped)
             return;
         this._stopped = true;
@@ -257,7 +257,7 @@ export class Server {
         this._clients = [];
         let e = this._getExit();
         if (!e) {
-            this.proc.kill('SIGTERM');
+            this.proc.kill(signal);
             let timer;
             const timeout = new Promise((resolve) => {
                 timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
