@@ -26,13 +26,16 @@ typedef struct {
 } ev_app_t;
 
 /* One API call. */
-typedef struct {
+typedef struct ev_call {
     ev_app_t *app;
     ev_scope_t scope;  /* caller's account, request region */
     json_t *in;        /* request object (borrowed) */
     json_t *out;       /* response object the handler fills */
     char *errmsg;      /* set by ev_fail */
     int64_t now_ms;    /* one timestamp for the whole call */
+    const char *principal; /* caller's IAM ARN (arn:aws:iam::<account>:root) */
+    void (*after_failure)(struct ev_call *c, void *arg); /* see ev__after_failure */
+    void *after_failure_arg;
 } ev_call_t;
 
 typedef ev_err (*ev_op_fn)(ev_call_t *c);

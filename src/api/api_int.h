@@ -6,6 +6,7 @@
 #define EV_API_API_INT_H
 
 #include "api/api.h"
+#include "kms/kms.h"
 
 /* String member of an object, or NULL when absent or not a string. */
 const char *ev__str(const json_t *o, const char *key);
@@ -36,22 +37,28 @@ void ev__next_token_out(ev_call_t *c, const char *last_name);
 /* True when url uses plain http and the server does not allow it. */
 int ev__endpoint_refused(const ev_call_t *c, const char *url);
 
-/*
- * Sealed secrets. ev__secret_store writes (creating or replacing, with a new
- * version id) the plaintext JSON under the scope's key, bound to its ARN.
- * ev__secret_load returns the decoded JSON (caller json_decref's; strings in
- * it are secrets: free with ev__json_wipe).
- */
-EV_MUST_CHECK ev_err ev__secret_store(ev_call_t *c, const char *arn, const char *name,
-                                      const json_t *plaintext);
-EV_MUST_CHECK ev_err ev__secret_load(ev_call_t *c, const char *arn, json_t **out /* OUT */);
-/* Wipes every string in a JSON tree, then releases it. */
-void ev__json_wipe(json_t *j);
+/* The KMS view of the call's scope. */
+void ev__kms(const ev_call_t *c, ev_kms_t *out /* OUT */);
+
+/* Runs fn(c) in its own transaction after the call's transaction rolled back
+ * (a state change that must outlive the failed call). One per call. */
+void ev__after_failure(ev_call_t *c, void (*fn)(ev_call_t *c, void *arg), void *arg);
+
+/* Buses. ev__bus_default creates the scope's default bus if missing;
+ * ev__bus_name returns the bus name of a name or ARN (malloc'd; NULL: default);
+ * ev__bus_load loads one (ResourceNotFoundException "Event bus <n> does not exist.");
+ * ev__bus_changed tells PutEvents the bus's rules or targets changed. */
+EV_MUST_CHECK ev_err ev__bus_default(ev_call_t *c);
+char *ev__bus_name(const ev_call_t *c, const char *name_or_arn);
+EV_MUST_CHECK ev_err ev__bus_load(ev_call_t *c, const char *name_or_arn, ev_bus_t *out);
+ev_err ev__bus_not_found(ev_call_t *c, const char *name);
+void ev__bus_changed(ev_call_t *c, const char *bus);
 
 /* Operation tables of the families (NULL-terminated). */
 extern const ev_op_t ev__connection_ops[];
 extern const ev_op_t ev__api_destination_ops[];
 extern const ev_op_t ev__tag_ops[];
 extern const ev_op_t ev__secretsmanager_ops[];
+extern const ev_op_t ev__kms_ops[];
 
 #endif

@@ -119,28 +119,16 @@ int ev__endpoint_refused(const ev_call_t *c, const char *url)
     return !c->app->allow_http_endpoints && strncasecmp(url, "http://", 7) == 0;
 }
 
-static void wipe_tree(json_t *j)
+void ev__kms(const ev_call_t *c, ev_kms_t *out)
 {
-    const char *k;
-    json_t *v;
-    size_t i;
-
-    if (json_is_string(j)) {
-        /* jansson owns the bytes; overwrite them in place before release. */
-        ev_wipe((void *)json_string_value(j), json_string_length(j));
-    } else if (json_is_object(j)) {
-        json_object_foreach(j, k, v)
-            wipe_tree(v);
-    } else if (json_is_array(j)) {
-        json_array_foreach(j, i, v)
-            wipe_tree(v);
-    }
+    out->store = c->app->store;
+    out->master_key = c->app->master_key;
+    out->scope = c->scope;
+    out->now_ms = c->now_ms;
 }
 
-void ev__json_wipe(json_t *j)
+void ev__after_failure(ev_call_t *c, void (*fn)(ev_call_t *c, void *arg), void *arg)
 {
-    if (!j)
-        return;
-    wipe_tree(j);
-    json_decref(j);
+    c->after_failure = fn;
+    c->after_failure_arg = arg;
 }

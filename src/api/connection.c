@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "core/log.h"
 #include "util/util.h"
 
 typedef struct {
@@ -268,36 +269,43 @@ static const char *initial_state(const auth_kind_t *k, const char *connectivity)
     return connectivity ? "ACTIVE" : "AUTHORIZED";
 }
 
-/* Seals the secret and fills the connection's public view from auth. */
+/* Seals the secret (a new version) under the connection's key and fills the
+ * connection's public view from auth. */
 static ev_err apply_auth(ev_call_t *c, ev_connection_t *conn, const auth_kind_t *k,
                          const json_t *auth)
 {
     json_t *secret = secret_of(k, auth), *pub = public_of(k, auth, c);
-    ev_err rc;
+    char *name = NULL, *msg = NULL;
+    ev_kms_t kms;
+    ev_err rc = EV_OK;
 
+    ev__kms(c, &kms);
     free(conn->auth_public);
     conn->auth_public = json_dumps(pub, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(pub);
     if (!conn->secret_arn) {
         char uuid[37], suffix[7];
-        char *name;
 
         ev_uuid4(uuid);
         ev_random_alnum(suffix, 6);
         name = ev_xasprintf("events!connection/%s/%s", conn->name, uuid);
         conn->secret_arn = ev_xasprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s",
                                         c->scope.region, c->scope.account, name, suffix);
-        rc = ev__secret_store(c, conn->secret_arn, name, secret);
-        free(name);
     } else {
         ev_secret_t old;
 
         rc = ev_store_secret_get(c->app->store, c->scope, conn->secret_arn, &old);
         if (rc == EV_OK)
-            rc = ev__secret_store(c, conn->secret_arn, old.name, secret);
+            name = ev_xstrdup(old.name);
         ev_secret_clear(&old);
     }
-    ev__json_wipe(secret);
+    if (rc == EV_OK)
+        rc = ev_secret_seal(&kms, conn->kms_key, conn->secret_arn, name, conn->arn, secret, &msg);
+    if (rc && msg)
+        rc = ev_fail(c, rc, "%s", msg);
+    free(msg);
+    free(name);
+    ev_json_wipe(secret);
     return rc;
 }
 
@@ -418,58 +426,111 @@ static void merge(json_t *base, const json_t *upd)
     }
 }
 
+/* Marks a connection DEAUTHORIZED after a failed use (runs after rollback). */
+static void deauthorize_later(ev_call_t *c, void *arg)
+{
+    const char *name = arg, *reason = name + strlen(name) + 1;
+    ev_connection_t conn;
+
+    if (ev_store_conn_get(c->app->store, c->scope, name, &conn) != EV_OK)
+        return;
+    free(conn.state);
+    conn.state = ev_xstrdup("DEAUTHORIZED");
+    free(conn.state_reason);
+    conn.state_reason = ev_xstrndup(reason, 512);
+    if (ev_store_conn_put(c->app->store, c->scope, &conn) != EV_OK)
+        ev_error("connections: cannot record that %s was deauthorized", name);
+    ev_connection_clear(&conn);
+}
+
+/* Fails the call with a KMS problem of the connection's secret and
+ * de-authorizes the connection, as any use of an unreadable secret does. */
+static ev_err secret_unusable(ev_call_t *c, const ev_connection_t *conn, const char *reason)
+{
+    size_t n = strlen(conn->name), r = strlen(reason);
+    char *arg = ev_xmalloc(n + r + 2);
+
+    memcpy(arg, conn->name, n + 1);
+    memcpy(arg + n + 1, reason, r + 1);
+    ev__after_failure(c, deauthorize_later, arg);
+    return ev_fail(c, EV_ERR_ACCESS_DENIED, "%s", reason);
+}
+
+/* The connection's complete request-form parameters from its secret, or
+ * from the public view when the secret is gone (deauthorized). */
+static ev_err current_auth(ev_call_t *c, const ev_connection_t *conn, const auth_kind_t *k,
+                           json_t **auth)
+{
+    json_t *secret = NULL;
+    char *msg = NULL;
+    ev_kms_t kms;
+    ev_err rc;
+
+    *auth = NULL;
+    if (!conn->secret_arn) {
+        *auth = json_loads(conn->auth_public, 0, NULL);
+        if (!*auth)
+            *auth = json_object();
+        json_object_del(*auth, "ConnectivityParameters");
+        return EV_OK;
+    }
+    ev__kms(c, &kms);
+    rc = ev_secret_open(&kms, conn->secret_arn, conn->arn, &secret, &msg);
+    if (rc == EV_OK)
+        *auth = auth_of_secret(k, secret);
+    else
+        rc = secret_unusable(c, conn, msg ? msg : "The connection secret cannot be read.");
+    free(msg);
+    ev_json_wipe(secret);
+    return rc;
+}
+
 static ev_err update_connection(ev_call_t *c)
 {
     const char *name = ev__str(c->in, "Name"), *type = ev__str(c->in, "AuthorizationType");
-    json_t *upd = ev__obj(c->in, "AuthParameters"), *auth = NULL, *secret = NULL;
+    json_t *upd = ev__obj(c->in, "AuthParameters"), *auth = NULL, *only = NULL;
     json_t *icp = ev__obj(c->in, "InvocationConnectivityParameters");
     const char *kms = ev__str(c->in, "KmsKeyIdentifier");
     const char *desc = ev__str(c->in, "Description");
     const auth_kind_t *k;
     ev_connection_t conn;
-    int type_changed, reauth;
+    int type_changed, reauth, was_deauthorized;
     ev_err rc = load(c, name, &conn);
 
     if (rc)
         return rc;
     k = kind_of(type ? type : conn.auth_type);
     type_changed = type && strcmp(type, conn.auth_type) != 0;
+    was_deauthorized = strcmp(conn.state, "DEAUTHORIZED") == 0;
     /* Parameters of another type than the connection's have no effect unless
      * the type changes with them. */
-    reauth = type_changed || (upd && json_object_size(upd) > 0 &&
-                              (json_object_get(upd, k->block) ||
-                               json_object_get(upd, "InvocationHttpParameters")));
-    if (reauth) {
-        if (type_changed) {
-            auth = json_object();
-        } else if (conn.secret_arn) {
-            rc = ev__secret_load(c, conn.secret_arn, &secret);
-            if (rc)
-                goto out;
-            auth = auth_of_secret(k, secret);
-        } else {
-            /* Deauthorized: only the public view remains to build on. */
-            auth = json_loads(conn.auth_public, 0, NULL);
-            if (!auth)
-                auth = json_object();
-            json_object_del(auth, "ConnectivityParameters");
-        }
-        json_t *only = json_object();
-
+    reauth = type_changed || (upd && (json_object_get(upd, k->block) ||
+                                      json_object_get(upd, "InvocationHttpParameters")));
+    only = json_object();
+    if (upd && json_object_get(upd, k->block) && !json_is_null(json_object_get(upd, k->block)))
         json_object_set(only, k->block, json_object_get(upd, k->block));
-        if (json_object_get(upd, "InvocationHttpParameters")) {
+    if (upd && json_object_get(upd, "InvocationHttpParameters"))
+        json_object_set(only, "InvocationHttpParameters",
+                        json_object_get(upd, "InvocationHttpParameters"));
+    /* Every update rewrites the secret (under the new key, if one is given),
+     * so the key is checked and the secret re-encrypted. New parameters that
+     * are complete by themselves need nothing of the old secret. */
+    if (type_changed || (reauth && check_auth(c, k, only) == EV_OK)) {
+        auth = json_object();
+    } else if (conn.secret_arn || reauth) {
+        rc = current_auth(c, &conn, k, &auth);
+        if (rc)
+            goto out;
+    }
+    free(c->errmsg);
+    c->errmsg = NULL;
+    if (auth) {
+        if (json_object_get(only, "InvocationHttpParameters"))
             json_object_del(auth, "InvocationHttpParameters");
-            json_object_set(only, "InvocationHttpParameters",
-                            json_object_get(upd, "InvocationHttpParameters"));
-        }
-        if (json_object_get(upd, k->block) && is_oauth(k) &&
-            ev__obj(json_object_get(upd, k->block), "OAuthHttpParameters"))
+        if (is_oauth(k) && ev__obj(json_object_get(only, k->block), "OAuthHttpParameters"))
             json_object_del(ev__obj(auth, k->block), "OAuthHttpParameters");
-        if (json_is_null(json_object_get(only, k->block)))
-            json_object_del(only, k->block);
         merge(auth, only);
-        json_decref(only);
-        if (ev__obj(upd, "ConnectivityParameters"))
+        if (upd && ev__obj(upd, "ConnectivityParameters"))
             json_object_set(auth, "ConnectivityParameters", ev__obj(upd, "ConnectivityParameters"));
         rc = check_auth(c, k, auth);
         if (rc)
@@ -487,26 +548,28 @@ static ev_err update_connection(ev_call_t *c)
         free(conn.connectivity);
         conn.connectivity = connectivity_public(c, icp);
     }
-    if (reauth) {
+    if (auth) {
         free(conn.auth_type);
         conn.auth_type = ev_xstrdup(k->type);
         rc = apply_auth(c, &conn, k, auth);
         if (rc)
             goto out;
-        free(conn.state);
-        conn.state = ev_xstrdup(initial_state(k, conn.connectivity));
-        free(conn.state_reason);
-        conn.state_reason = NULL;
-        if (!is_oauth(k))
-            conn.authorized_ms = c->now_ms;
+        if (reauth || was_deauthorized) {
+            free(conn.state);
+            conn.state = ev_xstrdup(initial_state(k, conn.connectivity));
+            free(conn.state_reason);
+            conn.state_reason = NULL;
+            if (!is_oauth(k))
+                conn.authorized_ms = c->now_ms;
+        }
     }
     conn.modified_ms = c->now_ms;
     rc = ev_store_conn_put(c->app->store, c->scope, &conn);
     if (rc == EV_OK)
         summary(c, &conn, conn.state, 1);
 out:
-    ev__json_wipe(auth);
-    ev__json_wipe(secret);
+    ev_json_wipe(auth);
+    json_decref(only);
     ev_connection_clear(&conn);
     return rc;
 }

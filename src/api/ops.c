@@ -10,6 +10,7 @@ static const ev_op_t *const families[] = {
     ev__api_destination_ops,
     ev__tag_ops,
     ev__secretsmanager_ops,
+    ev__kms_ops,
 };
 
 const ev_op_t *ev_api_find(const char *target)

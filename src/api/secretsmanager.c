@@ -54,7 +54,8 @@ static ev_err get_secret_value(ev_call_t *c)
 {
     const char *version = ev__str(c->in, "VersionId"), *stage = ev__str(c->in, "VersionStage");
     json_t *value = NULL;
-    char *text = NULL;
+    char *text = NULL, *msg = NULL;
+    ev_kms_t kms;
     ev_secret_t s;
     ev_err rc = resolve(c, &s);
 
@@ -70,10 +71,16 @@ static ev_err get_secret_value(ev_call_t *c)
                      "for staging label: %s", stage);
         goto out;
     }
-    rc = ev__secret_load(c, s.arn, &value);
+    ev__kms(c, &kms);
+    rc = ev_secret_read(&kms, s.arn, c->principal, &value, &msg);
+    if (rc == EV_ERR_ACCESS_DENIED) {
+        rc = ev_fail(c, EV_ERR_ACCESS_DENIED, "Access to KMS is not allowed");
+        goto out;
+    }
     if (rc) {
         rc = ev_fail(c, EV_ERR_DECRYPTION_FAILURE, "Secrets Manager can't decrypt the protected "
-                     "secret text using the provided KMS key.");
+                     "secret text using the provided KMS key%s%s", msg ? ": " : ".",
+                     msg ? msg : "");
         goto out;
     }
     text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -84,8 +91,9 @@ static ev_err get_secret_value(ev_call_t *c)
     json_object_set_new(c->out, "VersionStages", json_pack("[s]", "AWSCURRENT"));
     ev__set_time(c->out, "CreatedDate", s.changed_ms);
 out:
+    free(msg);
     ev_free_secret(text);
-    ev__json_wipe(value);
+    ev_json_wipe(value);
     ev_secret_clear(&s);
     return rc;
 }

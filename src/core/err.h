@@ -41,6 +41,20 @@ typedef enum {
     EV_ERR_INVALID_PARAMETER,   /* 400 InvalidParameterException */
     EV_ERR_DECRYPTION_FAILURE,  /* 400 DecryptionFailure */
     EV_ERR_INVALID_NEXT_TOKEN,  /* 400 InvalidNextTokenException */
+    /* KMS */
+    EV_ERR_MALFORMED_POLICY,    /* 400 MalformedPolicyDocumentException */
+    EV_ERR_KMS_NOT_FOUND,       /* 400 NotFoundException */
+    EV_ERR_KMS_DISABLED,        /* 400 DisabledException */
+    EV_ERR_KMS_INVALID_STATE,   /* 400 KMSInvalidStateException */
+    EV_ERR_KMS_INVALID_CIPHERTEXT, /* 400 InvalidCiphertextException */
+    EV_ERR_KMS_INCORRECT_KEY,   /* 400 IncorrectKeyException */
+    EV_ERR_KMS_ALREADY_EXISTS,  /* 400 AlreadyExistsException */
+    EV_ERR_KMS_INVALID_ALIAS,   /* 400 InvalidAliasNameException */
+    EV_ERR_KMS_INVALID_ARN,     /* 400 InvalidArnException */
+    EV_ERR_KMS_INVALID_MARKER,  /* 400 InvalidMarkerException */
+    EV_ERR_KMS_UNSUPPORTED,     /* 400 UnsupportedOperationException */
+    EV_ERR_KMS_TAG,             /* 400 TagException */
+    EV_ERR_KMS_INTERNAL,        /* 500 KMSInternalException */
     EV_ERR__COUNT
 } ev_err;
 

@@ -89,7 +89,7 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
     const char *service = NULL;
     const ev_shape_t *shape = NULL;
     const ev_op_t *op = NULL;
-    char prefix[32], *msg = NULL;
+    char prefix[32], principal[64], *msg = NULL;
     json_t *body = NULL;
     json_error_t jerr;
     ev_call_t call;
@@ -135,9 +135,15 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
     call.in = body;
     call.out = json_object();
     call.now_ms = ev_now_ms();
+    snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", call.scope.account);
+    call.principal = principal;
     rc = ev_store_begin(cfg->app->store, op->writes);
     if (rc == EV_OK)
         rc = ev_store_end(cfg->app->store, op->fn(&call));
+    if (rc && call.after_failure && ev_store_begin(cfg->app->store, 1) == EV_OK)
+        (void)ev_store_end(cfg->app->store, (call.after_failure(&call, call.after_failure_arg),
+                                             EV_OK));
+    free(call.after_failure_arg);
     if (rc) {
         msg = call.errmsg ? call.errmsg : ev_xstrdup("An internal error occurred.");
         call.errmsg = NULL;

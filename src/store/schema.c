@@ -40,6 +40,33 @@ const char *const ev__store_migrations[] = {
     "  account TEXT NOT NULL, region TEXT NOT NULL, resource_arn TEXT NOT NULL,"
     "  key TEXT NOT NULL, value TEXT NOT NULL,"
     "  PRIMARY KEY (account, region, resource_arn, key)) STRICT;",
+    /* 1 -> 2: customer-managed KMS keys, their policies and aliases */
+    "ALTER TABLE kms_keys ADD COLUMN policy TEXT;"
+    "ALTER TABLE kms_keys ADD COLUMN key_usage TEXT NOT NULL DEFAULT 'ENCRYPT_DECRYPT';"
+    "ALTER TABLE kms_keys ADD COLUMN multi_region INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE kms_keys ADD COLUMN deletion_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE kms_keys ADD COLUMN pending_days INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE kms_aliases ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, name)) STRICT;"
+    "CREATE INDEX kms_aliases_by_key ON kms_aliases (account, region, key_id);",
+    /* 2 -> 3: event buses, rules, targets */
+    "CREATE TABLE event_buses ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+    "  description TEXT, kms_key TEXT, dead_letter TEXT, log_config TEXT, policy TEXT,"
+    "  created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, name)) STRICT;"
+    "CREATE TABLE rules ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, bus TEXT NOT NULL, name TEXT NOT NULL,"
+    "  arn TEXT NOT NULL, event_pattern TEXT, schedule TEXT, state TEXT NOT NULL,"
+    "  description TEXT, role_arn TEXT, managed_by TEXT, created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, bus, name)) STRICT;"
+    "CREATE TABLE targets ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, bus TEXT NOT NULL, rule TEXT NOT NULL,"
+    "  id TEXT NOT NULL, arn TEXT NOT NULL, body TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, bus, rule, id)) STRICT;"
+    "CREATE INDEX targets_by_arn ON targets (account, region, bus, arn);",
 };
 
 const int ev__store_n_migrations =

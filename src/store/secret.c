@@ -1,7 +1,6 @@
 /*
- * store/secret.c - the secrets and KMS keys repositories. Both hold
- * ciphertext only: secrets sealed under data keys, key material sealed
- * under the master key.
+ * store/secret.c - the secrets repository: ciphertext only, each secret
+ * sealed under its own data key, the data key sealed under a KMS key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -170,78 +169,6 @@ ev_err ev_store_secret_delete(ev_store_t *st, ev_scope_t sc, const char *arn)
     ev__bind_text(s, 3, arn);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = ev__store_err(st, "secret delete");
-    sqlite3_reset(s);
-    return rc;
-}
-
-void ev_kms_key_clear(ev_kms_key_t *k)
-{
-    if (!k)
-        return;
-    free(k->key_id);
-    free(k->arn);
-    free(k->state);
-    free(k->description);
-    free(k->key_manager);
-    free(k->material);
-    memset(k, 0, sizeof(*k));
-}
-
-ev_err ev_store_kms_key_get(ev_store_t *st, ev_scope_t sc, const char *key_id, ev_kms_key_t *out)
-{
-    static const char sql[] =
-        "SELECT key_id, arn, state, description, key_manager, material, created_ms "
-        "FROM kms_keys WHERE account = ?1 AND region = ?2 AND key_id = ?3";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc;
-    int r;
-
-    memset(out, 0, sizeof(*out));
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, key_id);
-    r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-        out->key_id = ev__col_text(s, 0);
-        out->arn = ev__col_text(s, 1);
-        out->state = ev__col_text(s, 2);
-        out->description = ev__col_text(s, 3);
-        out->key_manager = ev__col_text(s, 4);
-        ev__col_blob(s, 5, &out->material, &out->material_len);
-        out->created_ms = sqlite3_column_int64(s, 6);
-        rc = EV_OK;
-    } else if (r == SQLITE_DONE) {
-        rc = EV_ERR_NOT_FOUND;
-    } else {
-        rc = ev__store_err(st, "kms key get");
-    }
-    sqlite3_reset(s);
-    return rc;
-}
-
-ev_err ev_store_kms_key_put(ev_store_t *st, ev_scope_t sc, const ev_kms_key_t *k)
-{
-    static const char sql[] =
-        "INSERT OR REPLACE INTO kms_keys (account, region, key_id, arn, state, description, "
-        "key_manager, material, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
-
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, k->key_id);
-    ev__bind_text(s, 4, k->arn);
-    ev__bind_text(s, 5, k->state);
-    ev__bind_text(s, 6, k->description);
-    ev__bind_text(s, 7, k->key_manager);
-    sqlite3_bind_blob(s, 8, k->material, (int)k->material_len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 9, k->created_ms);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, "kms key put");
     sqlite3_reset(s);
     return rc;
 }

@@ -111,7 +111,7 @@ void ev_store_secret_list_free(ev_secret_t *list, size_t n);
 EV_MUST_CHECK ev_err ev_store_secret_put(ev_store_t *st, ev_scope_t sc, const ev_secret_t *s);
 EV_MUST_CHECK ev_err ev_store_secret_delete(ev_store_t *st, ev_scope_t sc, const char *arn);
 
-/* ---- KMS keys ---- */
+/* ---- KMS keys and aliases ---- */
 
 typedef struct {
     char *key_id;
@@ -119,15 +119,45 @@ typedef struct {
     char *state;             /* Enabled | Disabled | PendingDeletion */
     char *description;
     char *key_manager;       /* AWS | CUSTOMER */
+    char *policy;            /* key policy JSON (NULL for AWS-owned keys) */
+    char *key_usage;
     unsigned char *material; /* key material sealed under the master key */
     size_t material_len;
+    int multi_region;
     int64_t created_ms;
+    int64_t deletion_ms;     /* when PendingDeletion ends, else 0 */
+    int64_t pending_days;
 } ev_kms_key_t;
 
 void ev_kms_key_clear(ev_kms_key_t *k);
 EV_MUST_CHECK ev_err ev_store_kms_key_get(ev_store_t *st, ev_scope_t sc, const char *key_id,
                                           ev_kms_key_t *out /* OUT */);
 EV_MUST_CHECK ev_err ev_store_kms_key_put(ev_store_t *st, ev_scope_t sc, const ev_kms_key_t *k);
+/* Deletes a key with its aliases and tags. */
+EV_MUST_CHECK ev_err ev_store_kms_key_delete(ev_store_t *st, ev_scope_t sc, const char *key_id);
+/* Customer keys of the scope (key_manager CUSTOMER) ordered by id, ids > after, at most limit. */
+EV_MUST_CHECK ev_err ev_store_kms_key_list(ev_store_t *st, ev_scope_t sc, const char *after,
+                                           int limit, ev_kms_key_t **out, size_t *n_out);
+void ev_store_kms_key_list_free(ev_kms_key_t *list, size_t n);
+
+typedef struct {
+    char *name;   /* alias/... */
+    char *key_id;
+    int64_t created_ms;
+    int64_t updated_ms;
+} ev_kms_alias_t;
+
+void ev_kms_alias_clear(ev_kms_alias_t *a);
+EV_MUST_CHECK ev_err ev_store_kms_alias_get(ev_store_t *st, ev_scope_t sc, const char *name,
+                                            ev_kms_alias_t *out /* OUT */);
+EV_MUST_CHECK ev_err ev_store_kms_alias_put(ev_store_t *st, ev_scope_t sc,
+                                            const ev_kms_alias_t *a);
+EV_MUST_CHECK ev_err ev_store_kms_alias_delete(ev_store_t *st, ev_scope_t sc, const char *name);
+/* Aliases ordered by name (of one key when key_id is not NULL), names > after, at most limit. */
+EV_MUST_CHECK ev_err ev_store_kms_alias_list(ev_store_t *st, ev_scope_t sc, const char *key_id,
+                                             const char *after, int limit, ev_kms_alias_t **out,
+                                             size_t *n_out);
+void ev_store_kms_alias_list_free(ev_kms_alias_t *list, size_t n);
 
 /* ---- API destinations ---- */
 
@@ -155,6 +185,81 @@ EV_MUST_CHECK ev_err ev_store_dest_list(ev_store_t *st, ev_scope_t sc, const cha
                                         const char *connection_arn, const char *after, int limit,
                                         ev_api_destination_t **out, size_t *n_out);
 void ev_store_dest_list_free(ev_api_destination_t *list, size_t n);
+
+/* ---- event buses, rules, targets ---- */
+
+typedef struct {
+    char *name;
+    char *arn;
+    char *description;
+    char *kms_key;
+    char *dead_letter; /* JSON DeadLetterConfig */
+    char *log_config;  /* JSON LogConfig */
+    char *policy;      /* resource policy JSON */
+    int64_t created_ms;
+    int64_t modified_ms;
+} ev_bus_t;
+
+void ev_bus_clear(ev_bus_t *b);
+EV_MUST_CHECK ev_err ev_store_bus_get(ev_store_t *st, ev_scope_t sc, const char *name,
+                                      ev_bus_t *out /* OUT */);
+EV_MUST_CHECK ev_err ev_store_bus_put(ev_store_t *st, ev_scope_t sc, const ev_bus_t *b);
+/* Deletes the bus with its rules, targets and their tags. */
+EV_MUST_CHECK ev_err ev_store_bus_delete(ev_store_t *st, ev_scope_t sc, const char *name);
+EV_MUST_CHECK ev_err ev_store_bus_count(ev_store_t *st, ev_scope_t sc, int64_t *n);
+EV_MUST_CHECK ev_err ev_store_bus_list(ev_store_t *st, ev_scope_t sc, const char *prefix,
+                                       const char *after, int limit, ev_bus_t **out,
+                                       size_t *n_out);
+void ev_store_bus_list_free(ev_bus_t *list, size_t n);
+
+typedef struct {
+    char *bus;
+    char *name;
+    char *arn;
+    char *event_pattern;
+    char *schedule;
+    char *state;
+    char *description;
+    char *role_arn;
+    char *managed_by;
+    int64_t created_ms;
+} ev_rule_t;
+
+void ev_rule_clear(ev_rule_t *r);
+EV_MUST_CHECK ev_err ev_store_rule_get(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                       const char *name, ev_rule_t *out /* OUT */);
+EV_MUST_CHECK ev_err ev_store_rule_put(ev_store_t *st, ev_scope_t sc, const ev_rule_t *r);
+EV_MUST_CHECK ev_err ev_store_rule_delete(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                          const char *name);
+EV_MUST_CHECK ev_err ev_store_rule_count(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                         int64_t *n);
+/* Rules of a bus by name (prefix, > after, at most limit; limit <= 0: all). */
+EV_MUST_CHECK ev_err ev_store_rule_list(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                        const char *prefix, const char *after, int limit,
+                                        ev_rule_t **out, size_t *n_out);
+void ev_store_rule_list_free(ev_rule_t *list, size_t n);
+
+typedef struct {
+    char *rule;
+    char *id;
+    char *arn;
+    char *body; /* the Target JSON as stored (echoed by ListTargetsByRule) */
+    int64_t seq;
+} ev_target_t;
+
+void ev_target_clear(ev_target_t *t);
+/* Inserts or replaces by id, keeping the insertion position of a replaced target. */
+EV_MUST_CHECK ev_err ev_store_target_put(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                         const ev_target_t *t);
+EV_MUST_CHECK ev_err ev_store_target_delete(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                            const char *rule, const char *id, int *deleted);
+/* Targets of a rule in insertion order (rule NULL: every rule of the bus). */
+EV_MUST_CHECK ev_err ev_store_target_list(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                          const char *rule, ev_target_t **out, size_t *n_out);
+void ev_store_target_list_free(ev_target_t *list, size_t n);
+/* Names of the rules of a bus with a target of this ARN, by name. */
+EV_MUST_CHECK ev_err ev_store_rules_by_target(ev_store_t *st, ev_scope_t sc, const char *bus,
+                                              const char *arn, char ***names, size_t *n);
 
 /* ---- tags ---- */
 
