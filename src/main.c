@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "server/server.h"
+#include "store/outbox.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -302,6 +303,10 @@ static int serve(int argc, char **argv)
     }
     if (check_master_key(&app) != 0)
         goto out;
+    if (ev_outbox_open(db_path, &app.outbox, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: %s\n", msg);
+        goto out;
+    }
     app.allow_http_endpoints = o.allow_http;
     if (ev_model_init() != EV_OK || ev_api_init(&app, msg, sizeof(msg)) != EV_OK) {
         fprintf(stderr, "evbridge: initialisation failed\n");
@@ -336,6 +341,8 @@ static int serve(int argc, char **argv)
     status = 0;
 out:
     ev_server_stop(srv);
+    ev_outbox_close(app.outbox);
+    ev_api_cleanup();
     ev_store_close(app.store);
     ev_model_cleanup();
     ev_wipe(app.master_key, sizeof(app.master_key));

@@ -21,6 +21,7 @@
 /* Server-wide state the handlers share; built by main, read-only afterwards. */
 typedef struct {
     ev_store_t *store;
+    struct ev_outbox *outbox;  /* delivery jobs (store/outbox.h) */
     unsigned char master_key[EV_KEY_BYTES];
     int allow_http_endpoints;
 } ev_app_t;
@@ -40,10 +41,14 @@ typedef struct ev_call {
 
 typedef ev_err (*ev_op_fn)(ev_call_t *c);
 
+/* ev_op_t.writes: a read transaction (0), a write transaction (1), or none:
+ * the handler manages the store itself (PutEvents). */
+#define EV_OP_NO_TRANSACTION (-1)
+
 typedef struct {
     const char *target; /* "AWSEvents.CreateConnection" */
     ev_op_fn fn;
-    int writes;         /* needs a write transaction */
+    int writes;
 } ev_op_t;
 
 /* The handler of an X-Amz-Target value, or NULL. */
@@ -54,5 +59,8 @@ ev_err ev_fail(ev_call_t *c, ev_err e, const char *fmt, ...) EV_PRINTF(3, 4);
 
 /* Prepares shared state (the built-in default key of a scope is created lazily). */
 EV_MUST_CHECK ev_err ev_api_init(ev_app_t *app, char *msg, size_t msglen);
+
+/* Releases caches built while serving (call after the server stopped). */
+void ev_api_cleanup(void);
 
 #endif

@@ -54,11 +54,27 @@ EV_MUST_CHECK ev_err ev__bus_load(ev_call_t *c, const char *name_or_arn, ev_bus_
 ev_err ev__bus_not_found(ev_call_t *c, const char *name);
 void ev__bus_changed(ev_call_t *c, const char *bus);
 
+/* Rules: the ARN of a rule of a bus (malloc'd); loading the rule named by
+ * `member` on EventBusName; the not-found error. */
+char *ev__rule_arn(const ev_call_t *c, const char *bus, const char *rule);
+EV_MUST_CHECK ev_err ev__rule_load(ev_call_t *c, const char *member, ev_rule_t *r);
+ev_err ev__rule_not_found(ev_call_t *c, const char *rule, const char *bus);
+
+/* True when expr is a valid rate(...) or cron(...) ScheduleExpression. */
+int ev__schedule_valid(const char *expr);
+
 /* Operation tables of the families (NULL-terminated). */
 extern const ev_op_t ev__connection_ops[];
 extern const ev_op_t ev__api_destination_ops[];
 extern const ev_op_t ev__tag_ops[];
 extern const ev_op_t ev__secretsmanager_ops[];
 extern const ev_op_t ev__kms_ops[];
+extern const ev_op_t ev__bus_ops[];
+extern const ev_op_t ev__rule_ops[];
+extern const ev_op_t ev__target_ops[];
+extern const ev_op_t ev__events_ops[];
+
+/* Frees the bus runtimes PutEvents built. */
+void ev__events_cleanup(void);
 
 #endif

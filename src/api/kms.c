@@ -82,7 +82,7 @@ static void key_metadata(ev_call_t *c, json_t *out, const ev_kms_key_t *key)
 }
 
 /* Parses a key policy; with lockout checking unless bypassed. */
-static ev_err check_policy(ev_call_t *c, const char *policy)
+static ev_err check_policy(ev_call_t *c, const char *policy, const char *key_arn)
 {
     json_t *bypass = json_object_get(c->in, "BypassPolicyLockoutSafetyCheck");
     ev_policy_t *p = NULL;
@@ -90,8 +90,8 @@ static ev_err check_policy(ev_call_t *c, const char *policy)
     ev_err rc = ev_policy_parse(policy, strlen(policy), &p, &msg);
 
     if (rc)
-        return fail_msg(c, EV_ERR_MALFORMED_POLICY, msg);
-    if (!json_is_true(bypass) && !ev_policy_allows_put_key_policy(p, c->scope.account, NULL))
+        return fail_msg(c, rc, msg);
+    if (!json_is_true(bypass) && !ev_policy_allows_put_key_policy(p, c->scope.account, key_arn))
         rc = ev_fail(c, EV_ERR_MALFORMED_POLICY, LOCKOUT_MSG);
     ev_policy_free(p);
     return rc;
@@ -162,7 +162,7 @@ static ev_err create_key(ev_call_t *c)
     if (rc)
         return rc;
     if (policy) {
-        rc = check_policy(c, policy);
+        rc = check_policy(c, policy, NULL);
         if (rc)
             return rc;
     } else {
@@ -528,7 +528,7 @@ static ev_err put_key_policy(ev_call_t *c)
     if (rc == EV_OK)
         rc = key_for(c, &k, "KeyId", 0, "kms:PutKeyPolicy", 0, NULL, &key);
     if (rc == EV_OK)
-        rc = check_policy(c, policy);
+        rc = check_policy(c, policy, key.arn);
     if (rc == EV_OK) {
         free(key.policy);
         key.policy = ev_xstrdup(policy);

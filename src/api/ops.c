@@ -11,6 +11,10 @@ static const ev_op_t *const families[] = {
     ev__tag_ops,
     ev__secretsmanager_ops,
     ev__kms_ops,
+    ev__bus_ops,
+    ev__rule_ops,
+    ev__target_ops,
+    ev__events_ops,
 };
 
 const ev_op_t *ev_api_find(const char *target)
@@ -28,4 +32,9 @@ ev_err ev_api_init(ev_app_t *app, char *msg, size_t msglen)
     (void)msg;
     (void)msglen;
     return EV_OK;
+}
+
+void ev_api_cleanup(void)
+{
+    ev__events_cleanup();
 }

@@ -1,6 +1,6 @@
 /*
- * api/tag.c - TagResource, UntagResource, ListTagsForResource for the
- * resources that exist so far: connections and API destinations.
+ * api/tag.c - TagResource, UntagResource, ListTagsForResource on event
+ * buses, rules, connections and API destinations.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,31 @@ static ev_err resolve(ev_call_t *c, const char *arn)
         if (rc == EV_ERR_NOT_FOUND)
             rc = ev_fail(c, rc, "Failed to describe the api-destination(s). An api-destination "
                          "'%s' does not exist.", name);
+    } else if (strstr(arn, ":event-bus/")) {
+        const char *bus = strstr(arn, ":event-bus/") + 11;
+        ev_bus_t b;
+
+        rc = ev__bus_default(c);
+        if (rc == EV_OK)
+            rc = ev_store_bus_get(c->app->store, c->scope, bus, &b);
+        if (rc == EV_OK && strcmp(b.arn, arn) != 0)
+            rc = EV_ERR_NOT_FOUND;
+        ev_bus_clear(&b);
+        if (rc == EV_ERR_NOT_FOUND)
+            rc = ev__bus_not_found(c, bus);
+    } else if (strstr(arn, ":rule/")) {
+        const char *rest = strstr(arn, ":rule/") + 6, *slash = strchr(rest, '/');
+        char *bus = slash ? ev_xstrndup(rest, (size_t)(slash - rest)) : ev_xstrdup("default");
+        const char *rule = slash ? slash + 1 : rest;
+        ev_rule_t r;
+
+        rc = ev_store_rule_get(c->app->store, c->scope, bus, rule, &r);
+        if (rc == EV_OK && strcmp(r.arn, arn) != 0)
+            rc = EV_ERR_NOT_FOUND;
+        ev_rule_clear(&r);
+        if (rc == EV_ERR_NOT_FOUND)
+            rc = ev__rule_not_found(c, rule, bus);
+        free(bus);
     } else {
         rc = ev_fail(c, EV_ERR_NOT_FOUND, "Resource %s does not exist.", arn);
     }

@@ -727,6 +727,9 @@ static void to_java(ev_buf_t *b, const struct ev_shape *s, json_t *v, int sens)
             to_java(b, &ev__model_shapes[s->members[m].shape],
                     json_object_get(v, s->members[m].name), 0);
         }
+        /* AWS's own request class has two members the public model lacks. */
+        if (strcmp(s->name, "PutEventsRequestEntry") == 0)
+            ev_buf_adds(b, ", kmsKeyIdentifier=null, internalMetadata=null");
         ev_buf_adds(b, ")");
         return;
     case EV_SHAPE_TIMESTAMP:

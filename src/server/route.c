@@ -137,9 +137,13 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
     call.now_ms = ev_now_ms();
     snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", call.scope.account);
     call.principal = principal;
-    rc = ev_store_begin(cfg->app->store, op->writes);
-    if (rc == EV_OK)
-        rc = ev_store_end(cfg->app->store, op->fn(&call));
+    if (op->writes == EV_OP_NO_TRANSACTION) {
+        rc = op->fn(&call);
+    } else {
+        rc = ev_store_begin(cfg->app->store, op->writes);
+        if (rc == EV_OK)
+            rc = ev_store_end(cfg->app->store, op->fn(&call));
+    }
     if (rc && call.after_failure && ev_store_begin(cfg->app->store, 1) == EV_OK)
         (void)ev_store_end(cfg->app->store, (call.after_failure(&call, call.after_failure_arg),
                                              EV_OK));

@@ -67,6 +67,14 @@ const char *const ev__store_migrations[] = {
     "  id TEXT NOT NULL, arn TEXT NOT NULL, body TEXT NOT NULL, seq INTEGER NOT NULL,"
     "  PRIMARY KEY (account, region, bus, rule, id)) STRICT;"
     "CREATE INDEX targets_by_arn ON targets (account, region, bus, arn);",
+    /* 3 -> 4: the outbox of delivery jobs PutEvents produces */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL, bus TEXT NOT NULL, rule_arn TEXT NOT NULL,"
+    "  target_id TEXT NOT NULL, target_arn TEXT NOT NULL, payload BLOB NOT NULL,"
+    "  event_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'pending', claimed_ms INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE INDEX outbox_due ON outbox (state, due_ms);",
 };
 
 const int ev__store_n_migrations =

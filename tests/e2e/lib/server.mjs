@@ -26,6 +26,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.resolve(REPO_ROOT, process.env.EVBRIDGE_BIN || 'build/evbridge');
 
+/*
+ * The AWS-validated recordings (shared/conformance, kept outside this
+ * repository); EVBRIDGE_CONFORMANCE_DIR overrides the sibling checkout.
+ */
+export const CONFORMANCE_DIR = path.resolve(REPO_ROOT,
+    process.env.EVBRIDGE_CONFORMANCE_DIR || '../shared/conformance');
+
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
 export const CREDENTIALS = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });

@@ -305,7 +305,8 @@ static void test_list_of_structures_value(void **state)
 {
     static const char head[] =
         "1 validation error detected: Value '[PutEventsRequestEntry(time=null, source=s, "
-        "resources=[r1], detailType=d, detail={}, eventBusName=null, traceHeader=null), ";
+        "resources=[r1], detailType=d, detail={}, eventBusName=null, traceHeader=null, "
+        "kmsKeyIdentifier=null, internalMetadata=null), ";
     json_t *entries = json_array();
     const ev_shape_t *shape = ev_model_input("AWSEvents", "PutEvents");
     json_t *body;
@@ -320,7 +321,7 @@ static void test_list_of_structures_value(void **state)
     assert_int_equal(ev_validate(shape, body, &msg), EV_ERR_VALIDATION);
     assert_non_null(msg);
     assert_memory_equal(msg, head, sizeof(head) - 1);
-    assert_non_null(strstr(msg, "traceHeader=null)]' at 'entries' failed to satisfy "
+    assert_non_null(strstr(msg, "internalMetadata=null)]' at 'entries' failed to satisfy "
                                 "constraint: Member must have length less than or equal to 10"));
     free(msg);
     json_decref(body);

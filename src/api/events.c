@@ -1,0 +1,482 @@
+/*
+ * api/events.c - PutEvents: entry validation with AWS's per-entry errors,
+ * the event envelope, matching against the bus's compiled rules, input
+ * transformation, and durable hand-off to the outbox (the call answers only
+ * after every job it produced is committed).
+ *
+ * Each bus has a runtime: its enabled rules compiled into one matcher and
+ * their targets with compiled inputs. Runtimes are built on first use and
+ * rebuilt after any change to the scope's buses, rules or targets (a
+ * generation counter), then shared read-only by all PutEvents threads.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api_int.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "match/match.h"
+#include "store/outbox.h"
+#include "util/util.h"
+#include "xform/xform.h"
+
+#define MAX_ENTRIES_BYTES 262144
+#define MAX_PAYLOAD_BYTES (1024 * 1024)
+
+typedef struct {
+    char *id;
+    char *arn;
+    ev_xform_t *xform;
+} rt_target_t;
+
+typedef struct {
+    char *name;
+    char *arn;
+    rt_target_t *targets;
+    size_t ntargets;
+} rt_rule_t;
+
+typedef struct bus_rt {
+    char *key;            /* account \n region \n bus */
+    uint64_t gen;         /* configuration generation it was built from */
+    int exists;
+    ev_matcher_t *matcher;
+    rt_rule_t *rules;
+    size_t nrules;
+    int refs;             /* readers + 1 while cached */
+    struct bus_rt *next;
+} bus_rt_t;
+
+static atomic_uint_fast64_t config_gen = 1;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static bus_rt_t *cache;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+void ev__bus_changed(ev_call_t *c, const char *bus)
+{
+    (void)c;
+    (void)bus;
+    atomic_fetch_add(&config_gen, 1);
+}
+
+static void free_rt(bus_rt_t *rt)
+{
+    for (size_t i = 0; i < rt->nrules; i++) {
+        for (size_t j = 0; j < rt->rules[i].ntargets; j++) {
+            free(rt->rules[i].targets[j].id);
+            free(rt->rules[i].targets[j].arn);
+            ev_xform_free(rt->rules[i].targets[j].xform);
+        }
+        free(rt->rules[i].targets);
+        free(rt->rules[i].name);
+        free(rt->rules[i].arn);
+    }
+    free(rt->rules);
+    ev_matcher_unref(rt->matcher);
+    free(rt->key);
+    free(rt);
+}
+
+static void release(bus_rt_t *rt)
+{
+    int last;
+
+    pthread_mutex_lock(&cache_lock);
+    last = --rt->refs == 0;
+    pthread_mutex_unlock(&cache_lock);
+    if (last)
+        free_rt(rt);
+}
+
+/* Builds a bus runtime from the store (read transaction of its own). */
+static bus_rt_t *build(ev_call_t *c, const char *bus, const char *key, uint64_t gen)
+{
+    bus_rt_t *rt = ev_xcalloc(1, sizeof(*rt));
+    ev_matcher_builder_t *b = ev_matcher_builder_new();
+    ev_rule_t *rules = NULL;
+    ev_target_t *targets = NULL;
+    size_t nrules = 0, ntargets = 0;
+    ev_bus_t bu;
+    ev_err rc;
+
+    rt->key = ev_xstrdup(key);
+    rt->gen = gen;
+    rt->refs = 1;
+    if (ev_store_begin(c->app->store, 0) != EV_OK)
+        goto done;
+    rc = ev_store_bus_get(c->app->store, c->scope, bus, &bu);
+    ev_bus_clear(&bu);
+    rt->exists = rc == EV_OK || strcmp(bus, "default") == 0;
+    if (rc == EV_OK) {
+        rc = ev_store_rule_list(c->app->store, c->scope, bus, NULL, NULL, 0, &rules, &nrules);
+        if (rc == EV_OK)
+            rc = ev_store_target_list(c->app->store, c->scope, bus, NULL, &targets, &ntargets);
+    }
+    (void)ev_store_end(c->app->store, EV_OK);
+    rt->rules = ev_xcalloc(nrules + 1, sizeof(*rt->rules));
+    for (size_t i = 0; i < nrules; i++) {
+        rt_rule_t *r;
+        char *msg = NULL;
+
+        if (!rules[i].event_pattern || strcmp(rules[i].state, "DISABLED") == 0)
+            continue;
+        r = &rt->rules[rt->nrules];
+        if (ev_matcher_builder_add(b, rt->nrules, rules[i].event_pattern,
+                                   strlen(rules[i].event_pattern), &msg) != EV_OK) {
+            ev_warn("rule %s: stored pattern does not compile: %s", rules[i].arn,
+                    msg ? msg : "");
+            free(msg);
+            continue;
+        }
+        r->name = ev_xstrdup(rules[i].name);
+        r->arn = ev_xstrdup(rules[i].arn);
+        r->targets = ev_xcalloc(ntargets + 1, sizeof(*r->targets));
+        for (size_t j = 0; j < ntargets; j++) {
+            json_t *t;
+            rt_target_t *x;
+
+            if (strcmp(targets[j].rule, rules[i].name) != 0)
+                continue;
+            t = json_loads(targets[j].body, 0, NULL);
+            x = &r->targets[r->ntargets++];
+            x->id = ev_xstrdup(targets[j].id);
+            x->arn = ev_xstrdup(targets[j].arn);
+            if (ev_xform_compile(targets[j].id, ev__str(t, "Input"), ev__str(t, "InputPath"),
+                                 ev__obj(t, "InputTransformer"), &x->xform, &msg) != EV_OK) {
+                ev_warn("rule %s target %s: stored input does not compile: %s", rules[i].arn,
+                        targets[j].id, msg ? msg : "");
+                free(msg);
+                msg = NULL;
+                x->xform = NULL;
+            }
+            json_decref(t);
+        }
+        rt->nrules++;
+    }
+done:
+    rt->matcher = ev_matcher_builder_finish(b);
+    ev_store_rule_list_free(rules, nrules);
+    ev_store_target_list_free(targets, ntargets);
+    return rt;
+}
+
+/* The current runtime of a bus (a reference: release it). */
+static bus_rt_t *acquire(ev_call_t *c, const char *bus)
+{
+    char *key = ev_xasprintf("%s\n%s\n%s", c->scope.account, c->scope.region, bus);
+    uint64_t gen = atomic_load(&config_gen);
+    bus_rt_t *rt, **pp, *fresh = NULL;
+
+    pthread_mutex_lock(&cache_lock);
+    for (pp = &cache; (rt = *pp); pp = &rt->next)
+        if (strcmp(rt->key, key) == 0)
+            break;
+    if (rt && rt->gen == gen) {
+        rt->refs++;
+        pthread_mutex_unlock(&cache_lock);
+        free(key);
+        return rt;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    /* Build outside the cache lock; a concurrent builder may win, which is fine. */
+    fresh = build(c, bus, key, gen);
+    pthread_mutex_lock(&cache_lock);
+    for (pp = &cache; (rt = *pp); pp = &rt->next)
+        if (strcmp(rt->key, key) == 0)
+            break;
+    if (rt) {
+        *pp = rt->next;
+        if (--rt->refs == 0)
+            free_rt(rt);
+    }
+    fresh->next = cache;
+    cache = fresh;
+    fresh->refs++;
+    pthread_mutex_unlock(&cache_lock);
+    free(key);
+    return fresh;
+}
+
+void ev__events_cleanup(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    while (cache) {
+        bus_rt_t *rt = cache;
+
+        cache = rt->next;
+        if (--rt->refs == 0)
+            free_rt(rt);
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void scratch_free(void *p)
+{
+    ev_match_scratch_free(p);
+}
+
+static void scratch_key_init(void)
+{
+    (void)pthread_key_create(&scratch_key, scratch_free);
+}
+
+static ev_match_scratch_t *scratch(void)
+{
+    ev_match_scratch_t *s;
+
+    pthread_once(&scratch_once, scratch_key_init);
+    s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = ev_match_scratch_new();
+        (void)pthread_setspecific(scratch_key, s);
+    }
+    return s;
+}
+
+/* ---- PutEvents ---- */
+
+static size_t utf8len(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+/* AWS's entry size: Time 14 bytes, Source, DetailType, Detail, Resources. */
+static size_t entry_size(const json_t *e)
+{
+    json_t *res = json_object_get(e, "Resources"), *r;
+    size_t n = json_object_get(e, "Time") ? 14 : 0, i;
+
+    n += utf8len(ev__str(e, "Source")) + utf8len(ev__str(e, "DetailType")) +
+         utf8len(ev__str(e, "Detail"));
+    json_array_foreach(res, i, r)
+        n += utf8len(json_string_value(r));
+    return n;
+}
+
+static void iso_time(int64_t ms, char out[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void add_json_string(ev_buf_t *b, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+
+    ev_buf_adds(b, t ? t : "\"\"");
+    free(t);
+    json_decref(j);
+}
+
+/* The envelope, compact, in AWS's key order. */
+static void envelope(ev_buf_t *b, const ev_call_t *c, const char *id, const json_t *e,
+                     const char *time_iso, const char *detail)
+{
+    json_t *res = json_object_get(e, "Resources"), *r;
+    size_t i;
+
+    ev_buf_adds(b, "{\"version\":\"0\",\"id\":");
+    add_json_string(b, id);
+    ev_buf_adds(b, ",\"detail-type\":");
+    add_json_string(b, ev__str(e, "DetailType"));
+    ev_buf_adds(b, ",\"source\":");
+    add_json_string(b, ev__str(e, "Source"));
+    ev_buf_adds(b, ",\"account\":");
+    add_json_string(b, c->scope.account);
+    ev_buf_adds(b, ",\"time\":");
+    add_json_string(b, time_iso);
+    ev_buf_adds(b, ",\"region\":");
+    add_json_string(b, c->scope.region);
+    ev_buf_adds(b, ",\"resources\":[");
+    json_array_foreach(res, i, r) {
+        if (i)
+            ev_buf_addc(b, ',');
+        add_json_string(b, json_string_value(r));
+    }
+    ev_buf_adds(b, "],\"detail\":");
+    ev_buf_adds(b, detail);
+    ev_buf_addc(b, '}');
+}
+
+static json_t *entry_error(const char *code, const char *msg)
+{
+    return json_pack("{s:s,s:s}", "ErrorCode", code, "ErrorMessage", msg);
+}
+
+/* Checks one entry; NULL when valid, else its error object. *detail: the
+ * re-serialised Detail (malloc'd) of a valid entry. */
+static json_t *check_entry(const json_t *e, char **detail)
+{
+    const char *src = ev__str(e, "Source"), *dt = ev__str(e, "DetailType");
+    const char *d = ev__str(e, "Detail");
+    json_t *parsed;
+
+    *detail = NULL;
+    if (!src || !*src)
+        return entry_error("InvalidArgument",
+                           "Parameter Source is not valid. Reason: Source is a required argument.");
+    if (!dt || !*dt)
+        return entry_error("InvalidArgument", "Parameter DetailType is not valid. Reason: "
+                                              "DetailType is a required argument.");
+    if (!d || !*d)
+        return entry_error("InvalidArgument",
+                           "Parameter Detail is not valid. Reason: Detail is a required argument.");
+    parsed = json_loads(d, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(parsed)) {
+        json_decref(parsed);
+        return entry_error("MalformedDetail", "Detail is malformed.");
+    }
+    *detail = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(parsed);
+    if (strncmp(src, "aws.", 4) == 0) {
+        free(*detail);
+        *detail = NULL;
+        return entry_error("NotAuthorizedForSourceException",
+                           "Not authorized for the source.");
+    }
+    return NULL;
+}
+
+typedef struct {
+    ev_job_t *jobs;
+    size_t n, cap;
+    char **owned; /* payloads and ids to free */
+    size_t nowned, capowned;
+} jobs_t;
+
+static char *own(jobs_t *j, char *p)
+{
+    if (j->nowned == j->capowned) {
+        j->capowned = j->capowned ? 2 * j->capowned : 32;
+        j->owned = realloc(j->owned, j->capowned * sizeof(*j->owned));
+        if (!j->owned)
+            abort();
+    }
+    j->owned[j->nowned++] = p;
+    return p;
+}
+
+static ev_job_t *new_job(jobs_t *j)
+{
+    if (j->n == j->cap) {
+        j->cap = j->cap ? 2 * j->cap : 16;
+        j->jobs = realloc(j->jobs, j->cap * sizeof(*j->jobs));
+        if (!j->jobs)
+            abort();
+    }
+    memset(&j->jobs[j->n], 0, sizeof(j->jobs[0]));
+    return &j->jobs[j->n++];
+}
+
+static ev_err put_events(ev_call_t *c)
+{
+    json_t *entries = json_object_get(c->in, "Entries"), *e, *results = json_array();
+    bus_rt_t *rts[10] = {0};
+    size_t i, total = 0, failed = 0;
+    jobs_t jobs = {0};
+    char now_iso[32];
+    ev_err rc = EV_OK;
+
+    json_array_foreach(entries, i, e)
+        total += entry_size(e);
+    if (total > MAX_ENTRIES_BYTES) {
+        rc = ev_fail(c, EV_ERR_VALIDATION,
+                     "Total size of the entries in the request is over the limit.");
+        goto out;
+    }
+    iso_time(c->now_ms, now_iso);
+    json_array_foreach(entries, i, e) {
+        char id[37], when[32], *detail = NULL, *bus;
+        json_t *err = check_entry(e, &detail), *t;
+        const uint64_t *tags;
+        size_t ntags = 0;
+        ev_buf_t env;
+        int64_t event_ms = c->now_ms;
+
+        if (err) {
+            json_array_append_new(results, err);
+            failed++;
+            continue;
+        }
+        ev_uuid4(id);
+        json_array_append_new(results, json_pack("{s:s}", "EventId", id));
+        t = json_object_get(e, "Time");
+        if (json_is_number(t))
+            event_ms = (int64_t)(json_number_value(t) * 1000.0);
+        iso_time(event_ms, when);
+        ev_buf_init(&env, MAX_PAYLOAD_BYTES);
+        envelope(&env, c, id, e, when, detail);
+        free(detail);
+        bus = ev__bus_name(c, ev__str(e, "EventBusName"));
+        rts[i] = acquire(c, bus);
+        free(bus);
+        if (env.failed || ev_matcher_match(rts[i]->matcher, env.p, env.len, scratch(), &tags,
+                                           &ntags) != EV_MATCH_OK)
+            ntags = 0;
+        for (size_t k = 0; k < ntags; k++) {
+            const rt_rule_t *r = &rts[i]->rules[tags[k]];
+
+            for (size_t x = 0; x < r->ntargets; x++) {
+                ev_xform_vars_t vars = {r->arn, r->name, now_iso};
+                ev_job_t *job;
+                ev_buf_t payload;
+
+                if (!r->targets[x].xform)
+                    continue;
+                ev_buf_init(&payload, MAX_PAYLOAD_BYTES);
+                if (ev_xform_apply(r->targets[x].xform, env.p, env.len, &vars, &payload) !=
+                        EV_OK ||
+                    payload.failed) {
+                    ev_warn("rule %s target %s: input transformation failed", r->arn,
+                            r->targets[x].id);
+                    ev_buf_free(&payload);
+                    continue;
+                }
+                job = new_job(&jobs);
+                job->account = c->scope.account;
+                job->region = c->scope.region;
+                job->event_id = own(&jobs, ev_xstrdup(id));
+                job->bus = rts[i]->key + strlen(c->scope.account) + strlen(c->scope.region) + 2;
+                job->rule_arn = r->arn;
+                job->target_id = r->targets[x].id;
+                job->target_arn = r->targets[x].arn;
+                job->payload_len = payload.len;
+                job->payload = own(&jobs, ev_buf_steal(&payload, NULL));
+                job->event_ms = c->now_ms;
+                job->due_ms = c->now_ms;
+            }
+        }
+        ev_buf_free(&env);
+    }
+    rc = ev_outbox_enqueue(c->app->outbox, jobs.jobs, jobs.n);
+    if (rc) {
+        rc = ev_fail(c, EV_ERR_INTERNAL, "The events could not be stored.");
+        goto out;
+    }
+    json_object_set_new(c->out, "FailedEntryCount", json_integer((json_int_t)failed));
+    json_object_set(c->out, "Entries", results);
+out:
+    for (size_t k = 0; k < 10; k++)
+        if (rts[k])
+            release(rts[k]);
+    for (size_t k = 0; k < jobs.nowned; k++)
+        free(jobs.owned[k]);
+    free(jobs.owned);
+    free(jobs.jobs);
+    json_decref(results);
+    return rc;
+}
+
+const ev_op_t ev__events_ops[] = {
+    {"AWSEvents.PutEvents", put_events, EV_OP_NO_TRANSACTION},
+    {NULL, NULL, 0},
+};

@@ -1,0 +1,1129 @@
+/*
+ * match/scan.c - matching one event: a single pass over its JSON text with no
+ * DOM and no allocation (everything lives in the caller's scratch), then a
+ * walk of the rule trie over the clauses the event satisfied.
+ *
+ * The scanner validates exactly what jansson validates (syntax, strict UTF-8,
+ * escapes and surrogates, no \u0000, int64 integers, finite reals, depth
+ * 2048), because PutEvents must refuse what the rest of the server refuses.
+ * While it scans it tracks the field-path trie node of every value: a key the
+ * trie does not know sends its whole value down the "skip" path - still
+ * validated, but with no lookups and no decoding. Leaf values at known paths
+ * are tested against their path's value matcher; each satisfied clause is
+ * recorded once per event ("hits", with epoch stamps instead of clearing).
+ *
+ * Arrays are crushed into their parent path (event-ruler semantics). When
+ * some rule needs array consistency, every element of an array at a known
+ * path gets a membership node (parent element, array id, index) so that
+ * hits inside arrays can be checked for consistency afterwards; hits outside
+ * all arrays ("root" hits) never constrain anything.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "match/match_int.h"
+
+/* Work allowed to the array-consistency search per event (steps). */
+#define VERIFY_BUDGET 2000000L
+
+typedef struct {
+    uint8_t arr;
+    uint32_t pn;  /* path node of this container (EV__NONE: skipping) */
+    uint32_t mn;  /* membership node in effect where the container starts */
+    uint32_t aid; /* array id */
+    uint32_t idx; /* current element */
+} frame_t;
+
+struct ev_match_scratch {
+    uint32_t epoch;
+    uint32_t cap_cl, cap_slot, cap_rule, cap_rn;
+    uint32_t *cl_ep, *cl_root, *cl_head, *cl_last;
+    uint32_t *hits;
+    uint32_t nhits;
+    uint32_t *slot_blk;
+    uint32_t leaf;
+    uint32_t *rule_ep;
+    uint64_t *out;
+    uint32_t nout;
+    uint32_t *rstack;
+    uint32_t *log_mn, *log_next;
+    size_t nlog, cap_log;
+    uint32_t *mn_parent, *mn_arr, *mn_idx;
+    size_t nmn, cap_mn;
+    uint32_t narr;
+    uint32_t *arr_choice, *arr_ep;
+    size_t cap_arr;
+    uint32_t vstamp;
+    uint32_t *trail;
+    size_t ntrail, cap_trail;
+    long budget;
+    char *dbuf, *fbuf, *nbuf;
+    size_t cap_dbuf, cap_fbuf, cap_nbuf;
+    frame_t stack[EV_MATCH_MAX_DEPTH + 2];
+};
+
+ev_match_scratch_t *ev_match_scratch_new(void)
+{
+    return ev__mx_calloc(1, sizeof(ev_match_scratch_t));
+}
+
+void ev_match_scratch_free(ev_match_scratch_t *s)
+{
+    if (!s)
+        return;
+    free(s->cl_ep);
+    free(s->cl_root);
+    free(s->cl_head);
+    free(s->cl_last);
+    free(s->hits);
+    free(s->slot_blk);
+    free(s->rule_ep);
+    free(s->out);
+    free(s->rstack);
+    free(s->log_mn);
+    free(s->log_next);
+    free(s->mn_parent);
+    free(s->mn_arr);
+    free(s->mn_idx);
+    free(s->arr_choice);
+    free(s->arr_ep);
+    free(s->trail);
+    free(s->dbuf);
+    free(s->fbuf);
+    free(s->nbuf);
+    free(s);
+}
+
+/* Grows a zero-filled u32 array from `old` to `n` elements. */
+static uint32_t *grow0(uint32_t *p, size_t old, size_t n)
+{
+    p = ev__mx_realloc(p, (n ? n : 1) * sizeof(uint32_t));
+    if (n > old)
+        memset(p + old, 0, (n - old) * sizeof(uint32_t));
+    return p;
+}
+
+static void prepare(ev_match_scratch_t *s, const ev_matcher_t *m)
+{
+    if (m->nclauses > s->cap_cl) {
+        size_t n = m->nclauses;
+
+        s->cl_ep = grow0(s->cl_ep, s->cap_cl, n);
+        s->cl_root = grow0(s->cl_root, s->cap_cl, n);
+        s->cl_head = grow0(s->cl_head, s->cap_cl, n);
+        s->cl_last = grow0(s->cl_last, s->cap_cl, n);
+        s->hits = grow0(s->hits, s->cap_cl, n);
+        s->cap_cl = (uint32_t)n;
+    }
+    if (m->nslots > s->cap_slot) {
+        s->slot_blk = grow0(s->slot_blk, s->cap_slot, m->nslots);
+        s->cap_slot = m->nslots;
+    }
+    if (m->nrules > s->cap_rule) {
+        s->rule_ep = grow0(s->rule_ep, s->cap_rule, m->nrules);
+        s->out = ev__mx_realloc(s->out, m->nrules * sizeof(uint64_t));
+        s->cap_rule = m->nrules;
+    }
+    if (m->nrnodes > s->cap_rn) {
+        s->rstack = grow0(s->rstack, s->cap_rn, m->nrnodes);
+        s->cap_rn = m->nrnodes;
+    }
+    if (++s->epoch == 0) {
+        /* Wrapped: forget every stamp. */
+        memset(s->cl_ep, 0, s->cap_cl * sizeof(uint32_t));
+        memset(s->cl_root, 0, s->cap_cl * sizeof(uint32_t));
+        memset(s->rule_ep, 0, s->cap_rule * sizeof(uint32_t));
+        s->epoch = 1;
+    }
+    s->nhits = 0;
+    s->nout = 0;
+    s->nlog = 0;
+    s->nmn = 1;
+    s->narr = 0;
+    s->budget = VERIFY_BUDGET;
+}
+
+static char *buf_for(char **buf, size_t *cap, size_t n)
+{
+    if (n > *cap) {
+        size_t c = *cap ? *cap : 256;
+
+        while (c < n)
+            c *= 2;
+        free(*buf);
+        *buf = ev__mx_alloc(c);
+        *cap = c;
+    }
+    return *buf;
+}
+
+/* --- recording hits ---------------------------------------------------------- */
+
+static void log_push(ev_match_scratch_t *s, uint32_t c, uint32_t mn)
+{
+    if (s->nlog == s->cap_log) {
+        size_t n = s->cap_log ? s->cap_log * 2 : 1024;
+
+        s->log_mn = ev__mx_realloc(s->log_mn, n * sizeof(uint32_t));
+        s->log_next = ev__mx_realloc(s->log_next, n * sizeof(uint32_t));
+        s->cap_log = n;
+    }
+    s->log_mn[s->nlog] = mn;
+    s->log_next[s->nlog] = s->cl_head[c];
+    s->cl_head[c] = (uint32_t)s->nlog++;
+    s->cl_last[c] = mn;
+}
+
+static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c, uint32_t mn)
+{
+    if (s->cl_ep[c] != s->epoch) {
+        s->cl_ep[c] = s->epoch;
+        s->hits[s->nhits++] = c;
+        s->cl_head[c] = EV__NONE;
+        s->cl_last[c] = EV__NONE;
+    }
+    if (mn == 0) {
+        s->cl_root[c] = s->epoch;
+        return;
+    }
+    if (!m->cl_track[c] || s->cl_root[c] == s->epoch || s->cl_last[c] == mn)
+        return;
+    log_push(s, c, mn);
+}
+
+static inline void emit_span(const ev_matcher_t *m, ev_match_scratch_t *s, ev__span_t sp,
+                             uint32_t mn)
+{
+    uint32_t i;
+
+    for (i = 0; i < sp.n; i++)
+        emit(m, s, m->ids[sp.off + i], mn);
+}
+
+static inline void block_span(const ev_matcher_t *m, ev_match_scratch_t *s, ev__span_t sp)
+{
+    uint32_t i;
+
+    for (i = 0; i < sp.n; i++)
+        s->slot_blk[m->ids[sp.off + i]] = s->leaf;
+}
+
+/* --- value matchers ------------------------------------------------------------ */
+
+static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const char *k, size_t n)
+{
+    uint64_t h;
+    uint32_t i, e;
+
+    if (!t->n)
+        return NULL;
+    h = ev__hash(k, n, 7);
+    for (i = (uint32_t)h & t->mask; (e = t->slots[i]) != 0; i = (i + 1) & t->mask) {
+        const ev__sent_t *x = &t->ents[e - 1];
+
+        if (x->hash == h && x->len == n && memcmp(blob + x->off, k, n) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static void stab_apply(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__stab_t *t,
+                       const char *k, size_t n, uint32_t mn)
+{
+    const ev__sent_t *e = stab_find(t, m->blob, k, n);
+
+    if (e) {
+        emit_span(m, s, e->hit, mn);
+        block_span(m, s, e->blk);
+    }
+}
+
+static void trie_visit(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__tnode_t *nd,
+                       const char *v, size_t n, uint32_t mn)
+{
+    uint32_t i;
+
+    emit_span(m, s, nd->hit, mn);
+    block_span(m, s, nd->blk);
+    for (i = 0; i < nd->wc.n; i++) {
+        const ev__wcp_t *w = &m->wcps[m->ids[nd->wc.off + i]];
+
+        if (ev__glob_match(&w->g, v, n)) {
+            if (w->negative)
+                s->slot_blk[w->target] = s->leaf;
+            else
+                emit(m, s, w->target, mn);
+        }
+    }
+}
+
+/* Walks a prefix trie (or a suffix trie, reversed) along key; wildcards test `orig`. */
+static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t,
+                      const char *key, size_t n, int reverse, const char *orig, size_t orig_n,
+                      uint32_t mn)
+{
+    uint32_t node = 0;
+    size_t i;
+
+    if (!t->nnodes)
+        return;
+    trie_visit(m, s, &t->nodes[0], orig, orig_n, mn);
+    for (i = 0; i < n; i++) {
+        const ev__tnode_t *nd = &t->nodes[node];
+        uint8_t c = (uint8_t)(reverse ? key[n - 1 - i] : key[i]);
+        const uint8_t *eb = t->ebyte + nd->edge_off;
+        uint32_t lo = 0, hi = nd->nedge, kid = EV__NONE;
+
+        if (hi <= 8) {
+            for (lo = 0; lo < hi; lo++) {
+                if (eb[lo] == c) {
+                    kid = t->ekid[nd->edge_off + lo];
+                    break;
+                }
+            }
+        } else {
+            while (lo < hi) {
+                uint32_t mid = (lo + hi) / 2;
+
+                if (eb[mid] < c)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < nd->nedge && eb[lo] == c)
+                kid = t->ekid[nd->edge_off + lo];
+        }
+        if (kid == EV__NONE)
+            return;
+        node = kid;
+        trie_visit(m, s, &t->nodes[node], orig, orig_n, mn);
+    }
+}
+
+static int cmp_key(ev__k128_t a, ev__k128_t b)
+{
+    if (a.hi != b.hi)
+        return a.hi < b.hi ? -1 : 1;
+    return a.lo < b.lo ? -1 : a.lo > b.lo;
+}
+
+static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
+                      ev__k128_t key, uint32_t mn)
+{
+    uint32_t lo = 0, hi, slot, x;
+
+    if (!v->nkeys)
+        return;
+    hi = v->nkeys;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (cmp_key(v->keys[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    slot = (lo < v->nkeys && cmp_key(v->keys[lo], key) == 0) ? 2 * lo + 1 : 2 * lo;
+    for (x = v->size + slot; x >= 1; x >>= 1) {
+        emit_span(m, s, v->hit[x], mn);
+        block_span(m, s, v->blk[x]);
+    }
+}
+
+static void next_leaf(ev_match_scratch_t *s)
+{
+    if (++s->leaf == 0) {
+        memset(s->slot_blk, 0, s->cap_slot * sizeof(uint32_t));
+        s->leaf = 1;
+    }
+}
+
+static void finish_leaf(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
+                        uint32_t mn)
+{
+    uint32_t i;
+
+    for (i = vm->ab_base; i < vm->ab_base + vm->ab_n; i++) {
+        if (s->slot_blk[i] != s->leaf)
+            emit(m, s, m->slot_clause[i], mn);
+    }
+    emit_span(m, s, vm->exists, mn);
+}
+
+static void eval_string(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
+                        const char *v, size_t n, uint32_t mn)
+{
+    uint32_t f = vm->flags;
+
+    next_leaf(s);
+    if (f & EV__VM_EXACT)
+        stab_apply(m, s, &vm->exact, v, n, mn);
+    if (f & EV__VM_PRE)
+        trie_walk(m, s, &vm->pre, v, n, 0, v, n, mn);
+    if (f & EV__VM_SUF)
+        trie_walk(m, s, &vm->suf, v, n, 1, v, n, mn);
+    if (f & EV__VM_IC) {
+        char *fb = buf_for(&s->fbuf, &s->cap_fbuf, EV__FOLD_MAX(n));
+        size_t fn = ev__fold(v, n, fb);
+
+        if (f & EV__VM_EQIC)
+            stab_apply(m, s, &vm->eqic, fb, fn, mn);
+        if (f & EV__VM_PREIC)
+            trie_walk(m, s, &vm->pre_ic, fb, fn, 0, v, n, mn);
+        if (f & EV__VM_SUFIC)
+            trie_walk(m, s, &vm->suf_ic, fb, fn, 1, v, n, mn);
+    }
+    if (f & EV__VM_IP) {
+        uint8_t ip[16];
+        int len = ev__ip_parse(v, n, ip);
+        ev__k128_t k = {0, 0};
+        int i;
+
+        if (len == 4) {
+            for (i = 0; i < 4; i++)
+                k.lo = (k.lo << 8) | ip[i];
+            ivs_query(m, s, &vm->ip4, k, mn);
+        } else if (len == 16) {
+            for (i = 0; i < 8; i++)
+                k.hi = (k.hi << 8) | ip[i];
+            for (i = 8; i < 16; i++)
+                k.lo = (k.lo << 8) | ip[i];
+            ivs_query(m, s, &vm->ip6, k, mn);
+        }
+    }
+    finish_leaf(m, s, vm, mn);
+}
+
+static void eval_number(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
+                        const char *v, size_t n, uint32_t mn)
+{
+    uint32_t f = vm->flags;
+
+    next_leaf(s);
+    if (f & (EV__VM_NUM | EV__VM_NUMTEXT)) {
+        double d;
+        int comparable = ev__num_classify(v, n, &d);
+
+        if (comparable && (f & EV__VM_NUM)) {
+            ev__k128_t k = {ev__num_key(d), 0};
+
+            ivs_query(m, s, &vm->num, k, mn);
+        } else if (!comparable && (f & EV__VM_NUMTEXT)) {
+            stab_apply(m, s, &vm->numtext, v, n, mn);
+        }
+    }
+    finish_leaf(m, s, vm, mn);
+}
+
+static void eval_literal(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
+                         int which, uint32_t mn)
+{
+    next_leaf(s);
+    if (vm->flags & EV__VM_LIT)
+        emit_span(m, s, vm->lit[which], mn);
+    finish_leaf(m, s, vm, mn);
+}
+
+/* --- lexing ------------------------------------------------------------------------ */
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (unsigned char)*p <= ' ' &&
+           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static int hex4(const char *p, uint32_t *cp)
+{
+    uint32_t v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        char c = p[i];
+
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *cp = v;
+    return 0;
+}
+
+/* Validates one escape at p (just after the backslash); returns the byte after it or NULL. */
+static const char *scan_escape(const char *p, const char *end)
+{
+    uint32_t cp, lo;
+
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+        return p + 1;
+    case 'u':
+        if (end - p < 5 || hex4(p + 1, &cp) != 0 || cp == 0)
+            return NULL;
+        p += 5;
+        if (cp >= 0xdc00 && cp <= 0xdfff)
+            return NULL;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) != 0 ||
+                lo < 0xdc00 || lo > 0xdfff)
+                return NULL;
+            p += 6;
+        }
+        return p;
+    default:
+        return NULL;
+    }
+}
+
+/*
+ * Scans a string body from p (after the opening quote). Returns the position
+ * after the closing quote, or NULL if the string is invalid or unterminated.
+ * *esc is set when the string holds escapes (then it must be decoded).
+ */
+static inline const char *scan_str(const char *p, const char *end, int *esc)
+{
+    for (;;) {
+#ifdef __SSE2__
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+            __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+            __m128i c = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c)) |
+                            (unsigned)_mm_movemask_epi8(v);
+
+            if (mask) {
+                p += __builtin_ctz(mask);
+                goto special;
+            }
+            p += 16;
+        }
+#endif
+        while (p < end) {
+            unsigned char c = (unsigned char)*p;
+
+            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+                break;
+            p++;
+        }
+        if (p >= end)
+            return NULL;
+#ifdef __SSE2__
+    special:
+#endif
+        if (*p == '"')
+            return p + 1;
+        if (*p == '\\') {
+            *esc = 1;
+            p = scan_escape(p + 1, end);
+            if (!p)
+                return NULL;
+            continue;
+        }
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        {
+            size_t k = ev__utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+
+            if (!k)
+                return NULL;
+            p += k;
+        }
+    }
+}
+
+static size_t put_utf8(uint32_t cp, char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Decodes a validated string body (without quotes) into out; returns its length. */
+static size_t decode_str(const char *p, size_t n, char *out)
+{
+    const char *end = p + n;
+    size_t k = 0;
+
+    while (p < end) {
+        uint32_t cp, lo;
+
+        if (*p != '\\') {
+            out[k++] = *p++;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'b':
+            out[k++] = '\b';
+            break;
+        case 'f':
+            out[k++] = '\f';
+            break;
+        case 'n':
+            out[k++] = '\n';
+            break;
+        case 'r':
+            out[k++] = '\r';
+            break;
+        case 't':
+            out[k++] = '\t';
+            break;
+        case 'u':
+            hex4(p + 1, &cp);
+            p += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                hex4(p + 3, &lo);
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+            }
+            k += put_utf8(cp, out + k);
+            break;
+        default:
+            out[k++] = *p;
+            break;
+        }
+        p++;
+    }
+    return k;
+}
+
+/*
+ * Scans a JSON number at p. Returns the end, or NULL if malformed or out of
+ * jansson's range (integers must fit int64, reals must be finite).
+ */
+static const char *scan_num(ev_match_scratch_t *s, const char *p, const char *end)
+{
+    const char *start = p, *ip, *ipend, *q;
+    int real = 0, eneg = 0;
+    long exp = 0;
+
+    if (*p == '-')
+        p++;
+    if (p >= end)
+        return NULL;
+    ip = p;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return NULL;
+    }
+    ipend = p;
+    if (p < end && *p == '.') {
+        real = 1;
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        real = 1;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p >= end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (exp < 100000)
+                exp = exp * 10 + (*p - '0');
+            p++;
+        }
+    }
+    if (!real) {
+        size_t nd = (size_t)(ipend - ip);
+
+        if (nd < 19)
+            return p;
+        if (nd > 19)
+            return NULL;
+        return memcmp(ip, *start == '-' ? "9223372036854775808" : "9223372036854775807", 19) > 0
+                   ? NULL
+                   : p;
+    }
+    /* Real: only a magnitude near 1e308 needs strtod to tell if it overflows. */
+    {
+        long mag;
+
+        if (*ip != '0') {
+            mag = (long)(ipend - ip) - 1;
+        } else {
+            q = ipend + 1;
+            while (q < p && *q == '0')
+                q++;
+            if (q >= p || *q < '1' || *q > '9')
+                return p; /* zero */
+            mag = -(long)(q - ipend);
+        }
+        mag += eneg ? -exp : exp;
+        if (mag < 308)
+            return p;
+        if (mag > 308)
+            return NULL;
+        {
+            char *b = buf_for(&s->nbuf, &s->cap_nbuf, (size_t)(p - start) + 1);
+
+            memcpy(b, start, (size_t)(p - start));
+            b[p - start] = '\0';
+            return isinf(strtod(b, NULL)) ? NULL : p;
+        }
+    }
+}
+
+static inline uint32_t kmap_find(const ev_matcher_t *m, uint32_t parent, const char *k, size_t n)
+{
+    uint64_t h = ev__hash(k, n, parent);
+    uint32_t i = (uint32_t)h & m->kmask, e;
+
+    while ((e = m->kslots[i]) != 0) {
+        const ev__kent_t *ke = &m->kents[e - 1];
+
+        if (ke->hash == h && ke->parent == parent && ke->len == n &&
+            memcmp(m->blob + ke->off, k, n) == 0)
+            return ke->child;
+        i = (i + 1) & m->kmask;
+    }
+    return EV__NONE;
+}
+
+/* The path node of key k under parent; a key with dots walks one segment at a time. */
+static uint32_t key_step(const ev_matcher_t *m, uint32_t parent, const char *k, size_t n)
+{
+    const char *end = k + n, *dot;
+
+    for (;;) {
+        dot = memchr(k, '.', (size_t)(end - k));
+        if (!dot)
+            return kmap_find(m, parent, k, (size_t)(end - k));
+        parent = kmap_find(m, parent, k, (size_t)(dot - k));
+        if (parent == EV__NONE)
+            return EV__NONE;
+        k = dot + 1;
+    }
+}
+
+static uint32_t new_mn(ev_match_scratch_t *s, uint32_t parent, uint32_t aid, uint32_t idx)
+{
+    if (s->nmn >= s->cap_mn) {
+        size_t n = s->cap_mn ? s->cap_mn * 2 : 256;
+
+        s->mn_parent = ev__mx_realloc(s->mn_parent, n * sizeof(uint32_t));
+        s->mn_arr = ev__mx_realloc(s->mn_arr, n * sizeof(uint32_t));
+        s->mn_idx = ev__mx_realloc(s->mn_idx, n * sizeof(uint32_t));
+        s->cap_mn = n;
+    }
+    s->mn_parent[s->nmn] = parent;
+    s->mn_arr[s->nmn] = aid;
+    s->mn_idx[s->nmn] = idx;
+    return (uint32_t)s->nmn++;
+}
+
+/* --- the scanner ------------------------------------------------------------------- */
+
+static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char *p,
+                        const char *end)
+{
+    frame_t *st = s->stack;
+    int depth = 0, track = m->any_track, not_object = 0;
+    uint32_t pn = 0, mn = 0, vmi;
+    const char *q;
+    int esc;
+
+    /* Containers live at depth 1..EV_MATCH_MAX_DEPTH; depth 0 is the top level. */
+    p = skip_ws(p, end);
+    if (p >= end)
+        return EV_MATCH_MALFORMED;
+    if (*p != '{') {
+        /* Still validate the value: malformed and non-object answer differently. */
+        not_object = 1;
+        pn = EV__NONE;
+        goto value;
+    }
+
+obj_open:
+    if (++depth > EV_MATCH_MAX_DEPTH)
+        return EV_MATCH_MALFORMED;
+    st[depth].arr = 0;
+    st[depth].pn = (pn != EV__NONE && m->pnodes[pn].nchild) ? pn : EV__NONE;
+    st[depth].mn = mn;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto pop;
+    }
+
+key:
+    if (p >= end || *p != '"')
+        return EV_MATCH_MALFORMED;
+    esc = 0;
+    q = scan_str(p + 1, end, &esc);
+    if (!q)
+        return EV_MATCH_MALFORMED;
+    pn = EV__NONE;
+    if (st[depth].pn != EV__NONE) {
+        const char *k = p + 1;
+        size_t kn = (size_t)(q - 1 - k);
+
+        if (esc) {
+            char *d = buf_for(&s->dbuf, &s->cap_dbuf, kn + 1);
+
+            kn = decode_str(k, kn, d);
+            k = d;
+        }
+        pn = key_step(m, st[depth].pn, k, kn);
+    }
+    p = skip_ws(q, end);
+    if (p >= end || *p != ':')
+        return EV_MATCH_MALFORMED;
+    p = skip_ws(p + 1, end);
+
+value:
+    if (p >= end)
+        return EV_MATCH_MALFORMED;
+    vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
+    switch (*p) {
+    case '"':
+        esc = 0;
+        q = scan_str(p + 1, end, &esc);
+        if (!q)
+            return EV_MATCH_MALFORMED;
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_STR)) {
+            const char *v = p + 1;
+            size_t vn = (size_t)(q - 1 - v);
+
+            if (esc) {
+                char *d = buf_for(&s->dbuf, &s->cap_dbuf, vn + 1);
+
+                vn = decode_str(v, vn, d);
+                v = d;
+            }
+            eval_string(m, s, &m->vms[vmi], v, vn, mn);
+        }
+        p = q;
+        break;
+    case '{':
+        goto obj_open;
+    case '[':
+        if (++depth > EV_MATCH_MAX_DEPTH)
+            return EV_MATCH_MALFORMED;
+        st[depth].arr = 1;
+        st[depth].pn = pn;
+        st[depth].mn = mn;
+        st[depth].idx = 0;
+        st[depth].aid = 0;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ']') {
+            p++;
+            goto pop;
+        }
+        if (track && pn != EV__NONE) {
+            st[depth].aid = s->narr++;
+            mn = new_mn(s, st[depth].mn, st[depth].aid, 0);
+        }
+        goto value;
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0)
+            return EV_MATCH_MALFORMED;
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_LITERAL))
+            eval_literal(m, s, &m->vms[vmi], 1, mn);
+        p += 4;
+        break;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0)
+            return EV_MATCH_MALFORMED;
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_LITERAL))
+            eval_literal(m, s, &m->vms[vmi], 2, mn);
+        p += 5;
+        break;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0)
+            return EV_MATCH_MALFORMED;
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_LITERAL))
+            eval_literal(m, s, &m->vms[vmi], 0, mn);
+        p += 4;
+        break;
+    default:
+        if (*p != '-' && (*p < '0' || *p > '9'))
+            return EV_MATCH_MALFORMED;
+        q = scan_num(s, p, end);
+        if (!q)
+            return EV_MATCH_MALFORMED;
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER))
+            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), mn);
+        p = q;
+        break;
+    }
+
+after:
+    p = skip_ws(p, end);
+    if (depth == 0)
+        goto done;
+    if (p >= end)
+        return EV_MATCH_MALFORMED;
+    if (!st[depth].arr) {
+        if (*p == ',') {
+            p = skip_ws(p + 1, end);
+            goto key;
+        }
+        if (*p != '}')
+            return EV_MATCH_MALFORMED;
+        p++;
+        goto pop;
+    }
+    if (*p == ',') {
+        p = skip_ws(p + 1, end);
+        pn = st[depth].pn;
+        mn = st[depth].mn;
+        st[depth].idx++;
+        if (track && pn != EV__NONE)
+            mn = new_mn(s, st[depth].mn, st[depth].aid, st[depth].idx);
+        goto value;
+    }
+    if (*p != ']')
+        return EV_MATCH_MALFORMED;
+    p++;
+
+pop:
+    mn = st[depth].mn;
+    depth--;
+    goto after;
+
+done:
+    if (p != end)
+        return EV_MATCH_MALFORMED;
+    return not_object ? EV_MATCH_NOT_OBJECT : EV_MATCH_OK;
+}
+
+/* --- array consistency and exists:false ------------------------------------------ */
+
+static int mn_consistent(const ev_match_scratch_t *s, uint32_t x)
+{
+    for (; x != 0; x = s->mn_parent[x]) {
+        uint32_t a = s->mn_arr[x];
+
+        if (s->arr_ep[a] == s->vstamp && s->arr_choice[a] != s->mn_idx[x])
+            return 0;
+    }
+    return 1;
+}
+
+static void mn_apply(ev_match_scratch_t *s, uint32_t x)
+{
+    for (; x != 0; x = s->mn_parent[x]) {
+        uint32_t a = s->mn_arr[x];
+
+        if (s->arr_ep[a] != s->vstamp) {
+            s->arr_ep[a] = s->vstamp;
+            s->arr_choice[a] = s->mn_idx[x];
+            if (s->ntrail == s->cap_trail) {
+                s->cap_trail = s->cap_trail ? s->cap_trail * 2 : 256;
+                s->trail = ev__mx_realloc(s->trail, s->cap_trail * sizeof(uint32_t));
+            }
+            s->trail[s->ntrail++] = a;
+        }
+    }
+}
+
+static void undo_to(ev_match_scratch_t *s, size_t mark)
+{
+    while (s->ntrail > mark)
+        s->arr_ep[s->trail[--s->ntrail]] = 0;
+}
+
+/* 1 if no hit of presence clause p is consistent with the current choice. */
+static int absent_ok(const ev_match_scratch_t *s, uint32_t p)
+{
+    uint32_t h;
+
+    if (s->cl_ep[p] != s->epoch)
+        return 1;
+    if (s->cl_root[p] == s->epoch)
+        return 0;
+    for (h = s->cl_head[p]; h != EV__NONE; h = s->log_next[h]) {
+        if (mn_consistent(s, s->log_mn[h]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Search over items in path order; 1 found, 0 none, -1 out of budget. */
+static int vsearch(ev_match_scratch_t *s, const ev__item_t *it, uint32_t n, uint32_t i)
+{
+    uint32_t h;
+    int r;
+
+    if (i == n)
+        return 1;
+    if (--s->budget < 0)
+        return -1;
+    if (it[i].kind != EV__IT_ABS) {
+        uint32_t c = it[i].clause;
+
+        if (s->cl_ep[c] == s->epoch) {
+            if (s->cl_root[c] == s->epoch)
+                return vsearch(s, it, n, i + 1); /* a root leaf constrains nothing */
+            for (h = s->cl_head[c]; h != EV__NONE; h = s->log_next[h]) {
+                size_t mark = s->ntrail;
+
+                if (!mn_consistent(s, s->log_mn[h]))
+                    continue;
+                mn_apply(s, s->log_mn[h]);
+                r = vsearch(s, it, n, i + 1);
+                undo_to(s, mark);
+                if (r != 0)
+                    return r;
+            }
+        }
+        if (it[i].kind == EV__IT_REQ)
+            return 0;
+    }
+    if (!absent_ok(s, it[i].presence))
+        return 0;
+    return vsearch(s, it, n, i + 1);
+}
+
+/* Decides a conjunct whose REQ clauses all have hits. 1, 0, or -1 (budget). */
+static int conj_holds(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__conj_t *cj)
+{
+    const ev__item_t *it = m->items + cj->item_off;
+    uint32_t i, loose = 0;
+
+    if (cj->nitem <= 1 && !cj->has_neg)
+        return 1;
+    for (i = 0; i < cj->nitem; i++) {
+        if (it[i].kind == EV__IT_REQ && s->cl_root[it[i].clause] != s->epoch)
+            loose++;
+        else if (it[i].kind == EV__IT_ABS && s->cl_root[it[i].presence] == s->epoch)
+            return 0; /* a leaf outside all arrays is consistent with any choice */
+        else if (it[i].kind == EV__IT_ABS && s->cl_ep[it[i].presence] == s->epoch)
+            loose += 2;
+        else if (it[i].kind == EV__IT_OPT && s->cl_root[it[i].clause] != s->epoch &&
+                 s->cl_ep[it[i].presence] == s->epoch)
+            loose += 2;
+    }
+    if (loose <= 1)
+        return 1;
+    if (s->narr > s->cap_arr) {
+        s->arr_choice = ev__mx_realloc(s->arr_choice, s->narr * sizeof(uint32_t));
+        s->arr_ep = grow0(s->arr_ep, s->cap_arr, s->narr);
+        s->cap_arr = s->narr;
+    }
+    if (++s->vstamp == 0) {
+        memset(s->arr_ep, 0, s->cap_arr * sizeof(uint32_t));
+        s->vstamp = 1;
+    }
+    s->ntrail = 0;
+    return vsearch(s, it, cj->nitem, 0);
+}
+
+/* --- the rule trie ------------------------------------------------------------------ */
+
+static ev_match_rc collect(const ev_matcher_t *m, ev_match_scratch_t *s)
+{
+    uint32_t sp = 0;
+
+    s->rstack[sp++] = 0;
+    while (sp) {
+        const ev__rnode_t *rn = &m->rnodes[s->rstack[--sp]];
+        uint32_t i;
+
+        for (i = 0; i < rn->nterm; i++) {
+            const ev__conj_t *cj = &m->conjs[m->ids[rn->term_off + i]];
+            int r;
+
+            if (s->rule_ep[cj->rule] == s->epoch)
+                continue;
+            r = conj_holds(m, s, cj);
+            if (r < 0)
+                return EV_MATCH_TOO_COMPLEX;
+            if (r) {
+                s->rule_ep[cj->rule] = s->epoch;
+                s->out[s->nout++] = m->tags[cj->rule];
+            }
+        }
+        if (!rn->nkid || !s->nhits)
+            continue;
+        if (rn->nkid <= 4 * s->nhits) {
+            for (i = 0; i < rn->nkid; i++) {
+                if (s->cl_ep[m->kid_clause[rn->kid_off + i]] == s->epoch)
+                    s->rstack[sp++] = m->kid_node[rn->kid_off + i];
+            }
+        } else {
+            const uint32_t *kc = m->kid_clause + rn->kid_off;
+
+            for (i = 0; i < s->nhits; i++) {
+                uint32_t c = s->hits[i], lo = 0, hi = rn->nkid;
+
+                while (lo < hi) {
+                    uint32_t mid = (lo + hi) / 2;
+
+                    if (kc[mid] < c)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                if (lo < rn->nkid && kc[lo] == c)
+                    s->rstack[sp++] = m->kid_node[rn->kid_off + lo];
+            }
+        }
+    }
+    return EV_MATCH_OK;
+}
+
+ev_match_rc ev_matcher_match(const ev_matcher_t *m, const char *json, size_t len,
+                             ev_match_scratch_t *s, const uint64_t **tags, size_t *ntags)
+{
+    ev_match_rc rc;
+
+    *tags = NULL;
+    *ntags = 0;
+    prepare(s, m);
+    rc = scan(m, s, json, json + len);
+    if (rc == EV_MATCH_OK)
+        rc = collect(m, s);
+    if (rc != EV_MATCH_OK)
+        return rc;
+    *tags = s->out;
+    *ntags = s->nout;
+    return EV_MATCH_OK;
+}
