@@ -3,6 +3,7 @@
  * EVBRIDGE_* variables, start-up order, signals, orderly stop) and `version`.
  * The only file with process-wide state.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "api/validate.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "deliver/engine.h"
 #include "server/server.h"
 #include "store/outbox.h"
 #include "store/store.h"
@@ -35,6 +37,9 @@ typedef struct {
     const char *master_key_file;
     const char *log_level;
     const char *idle_timeout;
+    const char *retry_base_ms;
+    const char *retry_cap_ms;
+    const char *history_days;
     int allow_http;
 } options_t;
 
@@ -42,6 +47,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: evbridge serve [options]\n"
+            "       evbridge deliveries [--data-dir DIR] [--rule R] [--destination D] [--failed]"
+            " [--limit N] [--json]\n"
             "       evbridge version\n"
             "\n"
             "serve options (each also as an environment variable):\n"
@@ -52,7 +59,10 @@ static void usage(FILE *f)
             "  --allow-http-endpoints    EVBRIDGE_ALLOW_HTTP_ENDPOINTS=1\n"
             "  --master-key-file FILE    EVBRIDGE_MASTER_KEY_FILE (or EVBRIDGE_MASTER_KEY=hex)\n"
             "  --log-level LEVEL         EVBRIDGE_LOG_LEVEL    debug|info|warn|error\n"
-            "  --idle-timeout SECONDS    EVBRIDGE_IDLE_TIMEOUT default 30 (idle or slow clients)\n");
+            "  --idle-timeout SECONDS    EVBRIDGE_IDLE_TIMEOUT default 30 (idle or slow clients)\n"
+            "  --retry-base-ms MS        EVBRIDGE_RETRY_BASE_MS default 1000 (first retry bound)\n"
+            "  --retry-cap-ms MS         EVBRIDGE_RETRY_CAP_MS  default 60000 (largest retry bound)\n"
+            "  --history-days DAYS       EVBRIDGE_HISTORY_DAYS  default 7 (delivery history)\n");
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -73,6 +83,9 @@ static int parse_options(int argc, char **argv, options_t *o)
     o->master_key_file = env_or("EVBRIDGE_MASTER_KEY_FILE", NULL);
     o->log_level = env_or("EVBRIDGE_LOG_LEVEL", "info");
     o->idle_timeout = env_or("EVBRIDGE_IDLE_TIMEOUT", "30");
+    o->retry_base_ms = env_or("EVBRIDGE_RETRY_BASE_MS", "1000");
+    o->retry_cap_ms = env_or("EVBRIDGE_RETRY_CAP_MS", "60000");
+    o->history_days = env_or("EVBRIDGE_HISTORY_DAYS", "7");
     o->allow_http = strcmp(allow, "1") == 0 || strcmp(allow, "true") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -96,6 +109,12 @@ static int parse_options(int argc, char **argv, options_t *o)
             dst = &o->log_level;
         else if (strcmp(a, "--idle-timeout") == 0)
             dst = &o->idle_timeout;
+        else if (strcmp(a, "--retry-base-ms") == 0)
+            dst = &o->retry_base_ms;
+        else if (strcmp(a, "--retry-cap-ms") == 0)
+            dst = &o->retry_cap_ms;
+        else if (strcmp(a, "--history-days") == 0)
+            dst = &o->history_days;
         if (!dst) {
             fprintf(stderr, "evbridge: unknown option '%s'\n", a);
             usage(stderr);
@@ -136,6 +155,15 @@ static int parse_listen(const char *s, char *host, size_t hostlen, uint16_t *por
         return -1;
     *port = (uint16_t)p;
     return 0;
+}
+
+/* A whole number in [lo, hi], or -1. */
+static long number_in(const char *s, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    return (*end || end == s || v < lo || v > hi) ? -1 : v;
 }
 
 static int is_loopback(const char *host)
@@ -245,12 +273,76 @@ static int check_master_key(ev_app_t *app)
     return ok;
 }
 
+/* `evbridge deliveries`: the delivery history of a data directory as a table. */
+static int deliveries(int argc, char **argv)
+{
+    const char *dir = env_or("EVBRIDGE_DATA_DIR", "./evbridge-data");
+    const char *rule = NULL, *dest = NULL;
+    int failed = 0, limit = 50, as_json = 0;
+    ev_store_t *st = NULL;
+    char msg[512], *path;
+    json_t *doc;
+    struct stat sb;
+
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--failed") == 0)
+            failed = 1;
+        else if (strcmp(argv[i], "--json") == 0)
+            as_json = 1;
+        else if (i + 1 < argc && strcmp(argv[i], "--rule") == 0)
+            rule = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--destination") == 0)
+            dest = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--data-dir") == 0)
+            dir = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0)
+            limit = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: evbridge deliveries [--data-dir DIR] [--rule R] "
+                    "[--destination D] [--failed] [--limit N] [--json]\n");
+            return 2;
+        }
+    }
+    if (limit < 1 || limit > 100000) {
+        fprintf(stderr, "evbridge: --limit must be 1..100000\n");
+        return 2;
+    }
+    path = ev_xasprintf("%s/evbridge.db", dir);
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "evbridge: no database in %s\n", dir);
+        free(path);
+        return 1;
+    }
+    if (ev_store_open(path, &st, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: %s\n", msg);
+        free(path);
+        return 1;
+    }
+    doc = ev_api_deliveries_json(st, NULL, rule, dest, failed, limit);
+    if (doc && as_json) {
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+        printf("%s\n", text);
+        free(text);
+    } else if (doc) {
+        ev_api_deliveries_print(stdout, doc);
+    }
+    json_decref(doc);
+    ev_store_close(st);
+    free(path);
+    return doc ? 0 : 1;
+}
+
 static int serve(int argc, char **argv)
 {
     options_t o;
     ev_app_t app;
     ev_server_cfg_t cfg;
     ev_server_t *srv = NULL;
+    ev_engine_t *engine = NULL;
+    ev_scheduler_t *scheduler = NULL;
+    ev_engine_cfg_t ecfg;
+    long base, cap, days;
     ev_credential_t *creds = NULL;
     size_t ncreds = 0;
     ev_log_level lvl;
@@ -277,6 +369,14 @@ static int serve(int argc, char **argv)
     if (*end || end == o.idle_timeout || idle < 1 || idle > 3600) {
         fprintf(stderr, "evbridge: --idle-timeout must be 1..3600 seconds (got '%s')\n",
                 o.idle_timeout);
+        return 2;
+    }
+    base = number_in(o.retry_base_ms, 1, 3600000);
+    cap = number_in(o.retry_cap_ms, 1, 86400000);
+    days = number_in(o.history_days, 1, 3650);
+    if (base < 0 || cap < 0 || days < 0 || cap < base) {
+        fprintf(stderr, "evbridge: --retry-base-ms (1..3600000), --retry-cap-ms (>= base) and "
+                "--history-days (1..3650) must be whole numbers in range\n");
         return 2;
     }
     if (!is_loopback(host) && !o.credentials) {
@@ -308,6 +408,23 @@ static int serve(int argc, char **argv)
         goto out;
     }
     app.allow_http_endpoints = o.allow_http;
+    memset(&ecfg, 0, sizeof(ecfg));
+    ecfg.db_path = db_path;
+    ecfg.store = app.store;
+    ecfg.outbox = app.outbox;
+    ecfg.master_key = app.master_key;
+    ecfg.timeout_ms = 5000;
+    ecfg.backoff_base_ms = base;
+    ecfg.backoff_cap_ms = cap;
+    ecfg.history_ms = days * 24 * 3600 * 1000;
+    if (ev_engine_start(&ecfg, &engine, msg, sizeof(msg)) != EV_OK) {
+        fprintf(stderr, "evbridge: %s\n", msg);
+        goto out;
+    }
+    if (ev_scheduler_start(&app, &scheduler) != EV_OK) {
+        fprintf(stderr, "evbridge: cannot start the scheduler\n");
+        goto out;
+    }
     if (ev_model_init() != EV_OK || ev_api_init(&app, msg, sizeof(msg)) != EV_OK) {
         fprintf(stderr, "evbridge: initialisation failed\n");
         goto out;
@@ -341,6 +458,8 @@ static int serve(int argc, char **argv)
     status = 0;
 out:
     ev_server_stop(srv);
+    ev_scheduler_stop(scheduler);
+    ev_engine_stop(engine);
     ev_outbox_close(app.outbox);
     ev_api_cleanup();
     ev_store_close(app.store);
@@ -353,10 +472,12 @@ out:
     return status;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "serve") == 0)
         return serve(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "deliveries") == 0)
+        return deliveries(argc, argv);
     if (argc >= 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)) {
         printf("evbridge %s\n", EV_VERSION);
         return 0;
@@ -367,4 +488,14 @@ int main(int argc, char **argv)
     }
     usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int rc;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = run(argc, argv);
+    curl_global_cleanup();
+    return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/err.h"
 #include "crypto/crypto.h"
@@ -35,6 +36,7 @@ typedef struct ev_call {
     char *errmsg;      /* set by ev_fail */
     int64_t now_ms;    /* one timestamp for the whole call */
     const char *principal; /* caller's IAM ARN (arn:aws:iam::<account>:root) */
+    const char *host;      /* the request's Host header, or NULL (SQS queue URLs) */
     void (*after_failure)(struct ev_call *c, void *arg); /* see ev__after_failure */
     void *after_failure_arg;
 } ev_call_t;
@@ -59,6 +61,20 @@ ev_err ev_fail(ev_call_t *c, ev_err e, const char *fmt, ...) EV_PRINTF(3, 4);
 
 /* Prepares shared state (the built-in default key of a scope is created lazily). */
 EV_MUST_CHECK ev_err ev_api_init(ev_app_t *app, char *msg, size_t msglen);
+
+/*
+ * The delivery history, newest first: {"Deliveries": [...]} (NULL on a store
+ * error). rule / destination: a name or an ARN, or NULL; account NULL: all.
+ */
+json_t *ev_api_deliveries_json(ev_store_t *st, const char *account, const char *rule,
+                               const char *destination, int failed_only, int limit);
+/* Prints ev_api_deliveries_json's document as a table. */
+void ev_api_deliveries_print(FILE *f, const json_t *doc);
+
+/* The thread that fires scheduled rules (rate() and cron()). */
+typedef struct ev_scheduler ev_scheduler_t;
+EV_MUST_CHECK ev_err ev_scheduler_start(ev_app_t *app, ev_scheduler_t **out);
+void ev_scheduler_stop(ev_scheduler_t *s);
 
 /* Releases caches built while serving (call after the server stopped). */
 void ev_api_cleanup(void);

@@ -62,6 +62,9 @@ ev_err ev__rule_not_found(ev_call_t *c, const char *rule, const char *bus);
 
 /* True when expr is a valid rate(...) or cron(...) ScheduleExpression. */
 int ev__schedule_valid(const char *expr);
+/* The first firing time (ms) strictly after after_ms; rate() counts from
+ * created_ms. INT64_MAX when none within a year. */
+int64_t ev__schedule_next(const char *expr, int64_t created_ms, int64_t after_ms);
 
 /* Operation tables of the families (NULL-terminated). */
 extern const ev_op_t ev__connection_ops[];
@@ -73,6 +76,11 @@ extern const ev_op_t ev__bus_ops[];
 extern const ev_op_t ev__rule_ops[];
 extern const ev_op_t ev__target_ops[];
 extern const ev_op_t ev__events_ops[];
+extern const ev_op_t ev__sqs_ops[];
+
+/* Sends a rule's "Scheduled Event" of when_ms to its targets (durably). */
+EV_MUST_CHECK ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_rule_t *r,
+                                        int64_t when_ms);
 
 /* Frees the bus runtimes PutEvents built. */
 void ev__events_cleanup(void);

@@ -309,6 +309,17 @@ static ev_err apply_auth(ev_call_t *c, ev_connection_t *conn, const auth_kind_t 
     return rc;
 }
 
+/* Forgets a connection's cached OAuth token (none is fine). */
+static ev_err drop_token(ev_call_t *c, const ev_connection_t *conn)
+{
+    ev_kms_t kms;
+
+    if (!conn->secret_arn)
+        return EV_OK;
+    ev__kms(c, &kms);
+    return ev_token_delete(&kms, conn->secret_arn);
+}
+
 /* The members every mutating call answers with. */
 static void summary(ev_call_t *c, const ev_connection_t *conn, const char *state, int authorized)
 {
@@ -458,8 +469,23 @@ static ev_err secret_unusable(ev_call_t *c, const ev_connection_t *conn, const c
 
 /* The connection's complete request-form parameters from its secret, or
  * from the public view when the secret is gone (deauthorized). */
+static json_t *public_auth(const ev_connection_t *conn)
+{
+    json_t *auth = json_loads(conn->auth_public, 0, NULL);
+
+    if (!auth)
+        auth = json_object();
+    json_object_del(auth, "ConnectivityParameters");
+    return auth;
+}
+
+/*
+ * strict: an unreadable secret fails the call (and de-authorizes the
+ * connection); otherwise the public view stands in for it (the caller is
+ * replacing the credentials anyway).
+ */
 static ev_err current_auth(ev_call_t *c, const ev_connection_t *conn, const auth_kind_t *k,
-                           json_t **auth)
+                           json_t **auth, int strict)
 {
     json_t *secret = NULL;
     char *msg = NULL;
@@ -468,18 +494,19 @@ static ev_err current_auth(ev_call_t *c, const ev_connection_t *conn, const auth
 
     *auth = NULL;
     if (!conn->secret_arn) {
-        *auth = json_loads(conn->auth_public, 0, NULL);
-        if (!*auth)
-            *auth = json_object();
-        json_object_del(*auth, "ConnectivityParameters");
+        *auth = public_auth(conn);
         return EV_OK;
     }
     ev__kms(c, &kms);
     rc = ev_secret_open(&kms, conn->secret_arn, conn->arn, &secret, &msg);
-    if (rc == EV_OK)
+    if (rc == EV_OK) {
         *auth = auth_of_secret(k, secret);
-    else
+    } else if (!strict) {
+        *auth = public_auth(conn);
+        rc = EV_OK;
+    } else {
         rc = secret_unusable(c, conn, msg ? msg : "The connection secret cannot be read.");
+    }
     free(msg);
     ev_json_wipe(secret);
     return rc;
@@ -515,10 +542,14 @@ static ev_err update_connection(ev_call_t *c)
     /* Every update rewrites the secret (under the new key, if one is given),
      * so the key is checked and the secret re-encrypted. New parameters that
      * are complete by themselves need nothing of the old secret. */
-    if (type_changed || (reauth && check_auth(c, k, only) == EV_OK)) {
+    if (type_changed) {
         auth = json_object();
     } else if (conn.secret_arn || reauth) {
-        rc = current_auth(c, &conn, k, &auth);
+        /* New parameters that are complete by themselves need nothing of the
+         * old secret but what it adds (invocation parameters). */
+        int complete = reauth && check_auth(c, k, only) == EV_OK;
+
+        rc = current_auth(c, &conn, k, &auth, !complete);
         if (rc)
             goto out;
     }
@@ -554,6 +585,8 @@ static ev_err update_connection(ev_call_t *c)
         rc = apply_auth(c, &conn, k, auth);
         if (rc)
             goto out;
+        if ((reauth || was_deauthorized) && is_oauth(k) && (rc = drop_token(c, &conn)))
+            goto out;
         if (reauth || was_deauthorized) {
             free(conn.state);
             conn.state = ev_xstrdup(initial_state(k, conn.connectivity));
@@ -581,7 +614,8 @@ static ev_err delete_connection(ev_call_t *c)
 
     if (rc)
         return rc;
-    if (conn.secret_arn)
+    rc = drop_token(c, &conn);
+    if (rc == EV_OK && conn.secret_arn)
         rc = ev_store_secret_delete(c->app->store, c->scope, conn.secret_arn);
     if (rc == EV_OK)
         rc = ev_store_tags_delete_all(c->app->store, c->scope, conn.arn);
@@ -600,8 +634,9 @@ static ev_err deauthorize_connection(ev_call_t *c)
 
     if (rc)
         return rc;
-    /* The secret goes at once; the public view stays for DescribeConnection. */
-    if (conn.secret_arn)
+    /* The secret and any token go at once; the public view stays for Describe. */
+    rc = drop_token(c, &conn);
+    if (rc == EV_OK && conn.secret_arn)
         rc = ev_store_secret_delete(c->app->store, c->scope, conn.secret_arn);
     free(conn.secret_arn);
     conn.secret_arn = NULL;

@@ -436,8 +436,9 @@ static ev_err put_events(ev_call_t *c)
                 if (ev_xform_apply(r->targets[x].xform, env.p, env.len, &vars, &payload) !=
                         EV_OK ||
                     payload.failed) {
-                    ev_warn("rule %s target %s: input transformation failed", r->arn,
-                            r->targets[x].id);
+                    /* AWS too sends nothing when a template renders no payload. */
+                    ev_debug("rule %s target %s: no payload for this event", r->arn,
+                             r->targets[x].id);
                     ev_buf_free(&payload);
                     continue;
                 }
@@ -473,6 +474,78 @@ out:
     free(jobs.owned);
     free(jobs.jobs);
     json_decref(results);
+    return rc;
+}
+
+ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_rule_t *r, int64_t when_ms)
+{
+    json_t *entry = json_pack("{s:s,s:s,s:[s]}", "Source", "aws.events", "DetailType",
+                              "Scheduled Event", "Resources", r->arn);
+    ev_call_t c;
+    ev_target_t *targets = NULL;
+    size_t n = 0;
+    jobs_t jobs = {0};
+    char id[37], when[32];
+    ev_buf_t env;
+    ev_err rc;
+
+    memset(&c, 0, sizeof(c));
+    c.app = app;
+    c.scope = sc;
+    c.now_ms = when_ms;
+    ev_uuid4(id);
+    iso_time(when_ms, when);
+    ev_buf_init(&env, MAX_PAYLOAD_BYTES);
+    envelope(&env, &c, id, entry, when, "{}");
+    rc = ev_store_begin(app->store, 0);
+    if (rc == EV_OK) {
+        rc = ev_store_target_list(app->store, sc, r->bus, r->name, &targets, &n);
+        (void)ev_store_end(app->store, EV_OK);
+    }
+    for (size_t i = 0; rc == EV_OK && i < n; i++) {
+        json_t *t = json_loads(targets[i].body, 0, NULL);
+        ev_xform_vars_t vars = {r->arn, r->name, when};
+        ev_xform_t *x = NULL;
+        char *msg = NULL;
+        ev_buf_t payload;
+        ev_job_t *job;
+
+        ev_buf_init(&payload, MAX_PAYLOAD_BYTES);
+        if (ev_xform_compile(targets[i].id, ev__str(t, "Input"), ev__str(t, "InputPath"),
+                             ev__obj(t, "InputTransformer"), &x, &msg) != EV_OK ||
+            ev_xform_apply(x, env.p, env.len, &vars, &payload) != EV_OK || payload.failed) {
+            ev_warn("scheduled rule %s target %s: input transformation failed", r->arn,
+                    targets[i].id);
+            free(msg);
+            ev_xform_free(x);
+            ev_buf_free(&payload);
+            json_decref(t);
+            continue;
+        }
+        ev_xform_free(x);
+        json_decref(t);
+        job = new_job(&jobs);
+        job->account = sc.account;
+        job->region = sc.region;
+        job->event_id = id;
+        job->bus = r->bus;
+        job->rule_arn = r->arn;
+        job->target_id = targets[i].id;
+        job->target_arn = targets[i].arn;
+        job->payload_len = payload.len;
+        job->payload = own(&jobs, ev_buf_steal(&payload, NULL));
+        job->event_ms = when_ms;
+        job->due_ms = when_ms;
+    }
+    if (rc == EV_OK)
+        rc = ev_outbox_enqueue(app->outbox, jobs.jobs, jobs.n);
+    for (size_t k = 0; k < jobs.nowned; k++)
+        free(jobs.owned[k]);
+    free(jobs.owned);
+    free(jobs.jobs);
+    ev_store_target_list_free(targets, n);
+    ev_buf_free(&env);
+    json_decref(entry);
     return rc;
 }
 

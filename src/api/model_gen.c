@@ -7,6 +7,7 @@
  *   events/2015-10-07/service-2.json (targetPrefix AWSEvents)
  *   kms/2014-11-01/service-2.json (targetPrefix TrentService)
  *   secretsmanager/2017-10-17/service-2.json (targetPrefix secretsmanager)
+ *   sqs/2012-11-05/service-2.json (targetPrefix AmazonSQS)
  * Only shapes reachable from an operation input are listed; shapes refer to
  * each other by index into ev__model_shapes. Enum values are in the order AWS
  * prints them in messages. Each pattern has the model text (printed in
@@ -1380,6 +1381,144 @@ static const ev__member_t members_437[] = { /* ValidateResourcePolicyRequest */
     {"SecretId", "secretId", 364, 0},
     {"ResourcePolicy", "resourcePolicy", 412, 1},
 };
+static const ev__member_t members_438[] = { /* AddPermissionRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Label", "label", 439, 1},
+    {"AWSAccountIds", "aWSAccountIds", 440, 1},
+    {"Actions", "actions", 441, 1},
+};
+static const ev__member_t members_442[] = { /* CancelMessageMoveTaskRequest */
+    {"TaskHandle", "taskHandle", 439, 1},
+};
+static const ev__member_t members_443[] = { /* ChangeMessageVisibilityRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"ReceiptHandle", "receiptHandle", 439, 1},
+    {"VisibilityTimeout", "visibilityTimeout", 444, 1},
+};
+static const ev__member_t members_445[] = { /* ChangeMessageVisibilityBatchRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Entries", "entries", 446, 1},
+};
+static const ev__member_t members_447[] = { /* ChangeMessageVisibilityBatchRequestEntry */
+    {"Id", "id", 439, 1},
+    {"ReceiptHandle", "receiptHandle", 439, 1},
+    {"VisibilityTimeout", "visibilityTimeout", 444, 0},
+};
+static const ev__member_t members_448[] = { /* CreateQueueRequest */
+    {"QueueName", "queueName", 439, 1},
+    {"Attributes", "attributes", 449, 0},
+    {"tags", "tags", 451, 0},
+};
+static const ev__member_t members_454[] = { /* DeleteMessageRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"ReceiptHandle", "receiptHandle", 439, 1},
+};
+static const ev__member_t members_455[] = { /* DeleteMessageBatchRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Entries", "entries", 456, 1},
+};
+static const ev__member_t members_457[] = { /* DeleteMessageBatchRequestEntry */
+    {"Id", "id", 439, 1},
+    {"ReceiptHandle", "receiptHandle", 439, 1},
+};
+static const ev__member_t members_458[] = { /* DeleteQueueRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+};
+static const ev__member_t members_459[] = { /* GetQueueAttributesRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"AttributeNames", "attributeNames", 460, 0},
+};
+static const ev__member_t members_461[] = { /* GetQueueUrlRequest */
+    {"QueueName", "queueName", 439, 1},
+    {"QueueOwnerAWSAccountId", "queueOwnerAWSAccountId", 439, 0},
+};
+static const ev__member_t members_462[] = { /* ListDeadLetterSourceQueuesRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"NextToken", "nextToken", 463, 0},
+    {"MaxResults", "maxResults", 464, 0},
+};
+static const ev__member_t members_465[] = { /* ListMessageMoveTasksRequest */
+    {"SourceArn", "sourceArn", 439, 1},
+    {"MaxResults", "maxResults", 444, 0},
+};
+static const ev__member_t members_466[] = { /* ListQueueTagsRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+};
+static const ev__member_t members_467[] = { /* ListQueuesRequest */
+    {"QueueNamePrefix", "queueNamePrefix", 439, 0},
+    {"NextToken", "nextToken", 463, 0},
+    {"MaxResults", "maxResults", 464, 0},
+};
+static const ev__member_t members_468[] = { /* PurgeQueueRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+};
+static const ev__member_t members_469[] = { /* ReceiveMessageRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"AttributeNames", "attributeNames", 460, 0},
+    {"MessageSystemAttributeNames", "messageSystemAttributeNames", 470, 0},
+    {"MessageAttributeNames", "messageAttributeNames", 472, 0},
+    {"MaxNumberOfMessages", "maxNumberOfMessages", 444, 0},
+    {"VisibilityTimeout", "visibilityTimeout", 444, 0},
+    {"WaitTimeSeconds", "waitTimeSeconds", 444, 0},
+    {"ReceiveRequestAttemptId", "receiveRequestAttemptId", 439, 0},
+};
+static const ev__member_t members_474[] = { /* RemovePermissionRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Label", "label", 439, 1},
+};
+static const ev__member_t members_475[] = { /* SendMessageRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"MessageBody", "messageBody", 439, 1},
+    {"DelaySeconds", "delaySeconds", 444, 0},
+    {"MessageAttributes", "messageAttributes", 476, 0},
+    {"MessageSystemAttributes", "messageSystemAttributes", 481, 0},
+    {"MessageDeduplicationId", "messageDeduplicationId", 439, 0},
+    {"MessageGroupId", "messageGroupId", 439, 0},
+};
+static const ev__member_t members_477[] = { /* MessageAttributeValue */
+    {"StringValue", "stringValue", 439, 0},
+    {"BinaryValue", "binaryValue", 478, 0},
+    {"StringListValues", "stringListValues", 479, 0},
+    {"BinaryListValues", "binaryListValues", 480, 0},
+    {"DataType", "dataType", 439, 1},
+};
+static const ev__member_t members_483[] = { /* MessageSystemAttributeValue */
+    {"StringValue", "stringValue", 439, 0},
+    {"BinaryValue", "binaryValue", 478, 0},
+    {"StringListValues", "stringListValues", 479, 0},
+    {"BinaryListValues", "binaryListValues", 480, 0},
+    {"DataType", "dataType", 439, 1},
+};
+static const ev__member_t members_484[] = { /* SendMessageBatchRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Entries", "entries", 485, 1},
+};
+static const ev__member_t members_486[] = { /* SendMessageBatchRequestEntry */
+    {"Id", "id", 439, 1},
+    {"MessageBody", "messageBody", 439, 1},
+    {"DelaySeconds", "delaySeconds", 444, 0},
+    {"MessageAttributes", "messageAttributes", 476, 0},
+    {"MessageSystemAttributes", "messageSystemAttributes", 481, 0},
+    {"MessageDeduplicationId", "messageDeduplicationId", 439, 0},
+    {"MessageGroupId", "messageGroupId", 439, 0},
+};
+static const ev__member_t members_487[] = { /* SetQueueAttributesRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Attributes", "attributes", 449, 1},
+};
+static const ev__member_t members_488[] = { /* StartMessageMoveTaskRequest */
+    {"SourceArn", "sourceArn", 439, 1},
+    {"DestinationArn", "destinationArn", 439, 0},
+    {"MaxNumberOfMessagesPerSecond", "maxNumberOfMessagesPerSecond", 444, 0},
+};
+static const ev__member_t members_489[] = { /* TagQueueRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"Tags", "tags", 451, 1},
+};
+static const ev__member_t members_490[] = { /* UntagQueueRequest */
+    {"QueueUrl", "queueUrl", 439, 1},
+    {"TagKeys", "tagKeys", 491, 1},
+};
 
 const struct ev_shape ev__model_shapes[] = {
     /* 0 events */
@@ -2639,6 +2778,146 @@ const struct ev_shape ev__model_shapes[] = {
     /* 437 secretsmanager */
     {.name = "ValidateResourcePolicyRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
      .members = members_437, .n_members = 2},
+    /* 438 sqs */
+    {.name = "AddPermissionRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_438, .n_members = 4},
+    /* 439 sqs */
+    {.name = "String", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 440 sqs */
+    {.name = "AWSAccountIdList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 439},
+    /* 441 sqs */
+    {.name = "ActionNameList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 439},
+    /* 442 sqs */
+    {.name = "CancelMessageMoveTaskRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_442, .n_members = 1},
+    /* 443 sqs */
+    {.name = "ChangeMessageVisibilityRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_443, .n_members = 3},
+    /* 444 sqs */
+    {.name = "NullableInteger", .type = EV_SHAPE_INTEGER, .pattern = -1},
+    /* 445 sqs */
+    {.name = "ChangeMessageVisibilityBatchRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_445, .n_members = 2},
+    /* 446 sqs */
+    {.name = "ChangeMessageVisibilityBatchRequestEntryList", .type = EV_SHAPE_LIST, .pattern = -1,
+     .elem = 447},
+    /* 447 sqs */
+    {.name = "ChangeMessageVisibilityBatchRequestEntry", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_447, .n_members = 3},
+    /* 448 sqs */
+    {.name = "CreateQueueRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_448, .n_members = 3},
+    /* 449 sqs */
+    {.name = "QueueAttributeMap", .type = EV_SHAPE_MAP, .pattern = -1, .elem = 439, .key = 450},
+    /* 450 sqs */
+    {.name = "QueueAttributeName", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 451 sqs */
+    {.name = "TagMap", .type = EV_SHAPE_MAP, .pattern = -1, .elem = 453, .key = 452},
+    /* 452 sqs */
+    {.name = "TagKey", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 453 sqs */
+    {.name = "TagValue", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 454 sqs */
+    {.name = "DeleteMessageRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_454, .n_members = 2},
+    /* 455 sqs */
+    {.name = "DeleteMessageBatchRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_455, .n_members = 2},
+    /* 456 sqs */
+    {.name = "DeleteMessageBatchRequestEntryList", .type = EV_SHAPE_LIST, .pattern = -1,
+     .elem = 457},
+    /* 457 sqs */
+    {.name = "DeleteMessageBatchRequestEntry", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_457, .n_members = 2},
+    /* 458 sqs */
+    {.name = "DeleteQueueRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_458, .n_members = 1},
+    /* 459 sqs */
+    {.name = "GetQueueAttributesRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_459, .n_members = 2},
+    /* 460 sqs */
+    {.name = "AttributeNameList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 450},
+    /* 461 sqs */
+    {.name = "GetQueueUrlRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_461, .n_members = 2},
+    /* 462 sqs */
+    {.name = "ListDeadLetterSourceQueuesRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_462, .n_members = 3},
+    /* 463 sqs */
+    {.name = "Token", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 464 sqs */
+    {.name = "BoxedInteger", .type = EV_SHAPE_INTEGER, .pattern = -1},
+    /* 465 sqs */
+    {.name = "ListMessageMoveTasksRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_465, .n_members = 2},
+    /* 466 sqs */
+    {.name = "ListQueueTagsRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_466, .n_members = 1},
+    /* 467 sqs */
+    {.name = "ListQueuesRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_467, .n_members = 3},
+    /* 468 sqs */
+    {.name = "PurgeQueueRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_468, .n_members = 1},
+    /* 469 sqs */
+    {.name = "ReceiveMessageRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_469, .n_members = 8},
+    /* 470 sqs */
+    {.name = "MessageSystemAttributeList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 471},
+    /* 471 sqs */
+    {.name = "MessageSystemAttributeName", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 472 sqs */
+    {.name = "MessageAttributeNameList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 473},
+    /* 473 sqs */
+    {.name = "MessageAttributeName", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 474 sqs */
+    {.name = "RemovePermissionRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_474, .n_members = 2},
+    /* 475 sqs */
+    {.name = "SendMessageRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_475, .n_members = 7},
+    /* 476 sqs */
+    {.name = "MessageBodyAttributeMap", .type = EV_SHAPE_MAP, .pattern = -1, .elem = 477,
+     .key = 439},
+    /* 477 sqs */
+    {.name = "MessageAttributeValue", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_477, .n_members = 5},
+    /* 478 sqs */
+    {.name = "Binary", .type = EV_SHAPE_BLOB, .pattern = -1},
+    /* 479 sqs */
+    {.name = "StringList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 439},
+    /* 480 sqs */
+    {.name = "BinaryList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 478},
+    /* 481 sqs */
+    {.name = "MessageBodySystemAttributeMap", .type = EV_SHAPE_MAP, .pattern = -1, .elem = 483,
+     .key = 482},
+    /* 482 sqs */
+    {.name = "MessageSystemAttributeNameForSends", .type = EV_SHAPE_STRING, .pattern = -1},
+    /* 483 sqs */
+    {.name = "MessageSystemAttributeValue", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_483, .n_members = 5},
+    /* 484 sqs */
+    {.name = "SendMessageBatchRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_484, .n_members = 2},
+    /* 485 sqs */
+    {.name = "SendMessageBatchRequestEntryList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 486},
+    /* 486 sqs */
+    {.name = "SendMessageBatchRequestEntry", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_486, .n_members = 7},
+    /* 487 sqs */
+    {.name = "SetQueueAttributesRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_487, .n_members = 2},
+    /* 488 sqs */
+    {.name = "StartMessageMoveTaskRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_488, .n_members = 3},
+    /* 489 sqs */
+    {.name = "TagQueueRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_489, .n_members = 2},
+    /* 490 sqs */
+    {.name = "UntagQueueRequest", .type = EV_SHAPE_STRUCTURE, .pattern = -1,
+     .members = members_490, .n_members = 2},
+    /* 491 sqs */
+    {.name = "TagKeyList", .type = EV_SHAPE_LIST, .pattern = -1, .elem = 452},
 };
 const size_t ev__model_n_shapes = sizeof(ev__model_shapes) / sizeof(ev__model_shapes[0]);
 
@@ -2701,6 +2980,29 @@ const ev__op_t ev__model_ops[] = {
     {"AWSEvents", "UpdateConnection", 229},
     {"AWSEvents", "UpdateEndpoint", 235},
     {"AWSEvents", "UpdateEventBus", 236},
+    {"AmazonSQS", "AddPermission", 438},
+    {"AmazonSQS", "CancelMessageMoveTask", 442},
+    {"AmazonSQS", "ChangeMessageVisibility", 443},
+    {"AmazonSQS", "ChangeMessageVisibilityBatch", 445},
+    {"AmazonSQS", "CreateQueue", 448},
+    {"AmazonSQS", "DeleteMessage", 454},
+    {"AmazonSQS", "DeleteMessageBatch", 455},
+    {"AmazonSQS", "DeleteQueue", 458},
+    {"AmazonSQS", "GetQueueAttributes", 459},
+    {"AmazonSQS", "GetQueueUrl", 461},
+    {"AmazonSQS", "ListDeadLetterSourceQueues", 462},
+    {"AmazonSQS", "ListMessageMoveTasks", 465},
+    {"AmazonSQS", "ListQueueTags", 466},
+    {"AmazonSQS", "ListQueues", 467},
+    {"AmazonSQS", "PurgeQueue", 468},
+    {"AmazonSQS", "ReceiveMessage", 469},
+    {"AmazonSQS", "RemovePermission", 474},
+    {"AmazonSQS", "SendMessage", 475},
+    {"AmazonSQS", "SendMessageBatch", 484},
+    {"AmazonSQS", "SetQueueAttributes", 487},
+    {"AmazonSQS", "StartMessageMoveTask", 488},
+    {"AmazonSQS", "TagQueue", 489},
+    {"AmazonSQS", "UntagQueue", 490},
     {"TrentService", "CancelKeyDeletion", 237},
     {"TrentService", "ConnectCustomKeyStore", 239},
     {"TrentService", "CreateAlias", 241},

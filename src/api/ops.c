@@ -15,6 +15,7 @@ static const ev_op_t *const families[] = {
     ev__rule_ops,
     ev__target_ops,
     ev__events_ops,
+    ev__sqs_ops,
 };
 
 const ev_op_t *ev_api_find(const char *target)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/api_int.h"
 
@@ -160,4 +161,132 @@ int ev__schedule_valid(const char *expr)
     if (n > 6 && strncmp(expr, "rate(", 5) == 0 && expr[n - 1] == ')')
         return rate_ok(expr + 5, n - 6);
     return 0;
+}
+
+/* ---- firing ---- */
+
+static int days_in_month(int year, int mon0)
+{
+    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return d[mon0] + (mon0 == 1 && leap);
+}
+
+/* Day-of-week (0 = Sunday) of a day of the tm's month. */
+static int wday_of(const struct tm *tm, int mday)
+{
+    return ((tm->tm_wday - (tm->tm_mday - mday)) % 7 + 7) % 7;
+}
+
+/* The weekday nearest to `day` in the month, not crossing month ends. */
+static int nearest_weekday(const struct tm *tm, int day)
+{
+    int last = days_in_month(tm->tm_year + 1900, tm->tm_mon), w;
+
+    if (day > last)
+        day = last;
+    w = wday_of(tm, day);
+    if (w == 6)
+        return day > 1 ? day - 1 : day + 2;
+    if (w == 0)
+        return day < last ? day + 1 : day - 2;
+    return day;
+}
+
+static int element_match(const field_t *f, const char *s, int v, const struct tm *tm)
+{
+    int last = days_in_month(tm->tm_year + 1900, tm->tm_mon), a, b = -1, step = 1;
+
+    if (strcmp(s, "*") == 0 || strcmp(s, "?") == 0)
+        return 1;
+    if (f->dom && strcmp(s, "L") == 0)
+        return v == last;
+    if (f->dom && strcmp(s, "LW") == 0)
+        return v == nearest_weekday(tm, last);
+    if (f->dow && strcmp(s, "L") == 0)
+        return v == 7;
+    if (s[0] == '*' && s[1] == '/') {
+        a = f->lo;
+        step = (int)strtol(s + 2, NULL, 10);
+        return v >= a && (v - a) % step == 0;
+    }
+    if ((a = value(f, &s)) < 0)
+        return 0;
+    if (*s == '\0')
+        return v == a;
+    if (f->dom && strcmp(s, "W") == 0)
+        return v == nearest_weekday(tm, a);
+    if (f->dow && strcmp(s, "L") == 0)
+        return v == a && tm->tm_mday + 7 > last;
+    if (f->dow && s[0] == '#')
+        return v == a && (tm->tm_mday - 1) / 7 + 1 == s[1] - '0';
+    if (s[0] == '-') {
+        s++;
+        b = value(f, &s);
+    }
+    if (s[0] == '/')
+        step = (int)strtol(s + 1, NULL, 10);
+    if (b < 0)
+        b = f->hi;
+    return v >= a && v <= b && (v - a) % step == 0;
+}
+
+static int field_match(const field_t *f, const char *text, int v, const struct tm *tm)
+{
+    char buf[128], *save = NULL;
+
+    if (strlen(text) >= sizeof(buf))
+        return 0;
+    strcpy(buf, text);
+    for (char *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save))
+        if (element_match(f, e, v, tm))
+            return 1;
+    return 0;
+}
+
+/* True when a valid cron body matches the UTC minute starting at t. */
+static int cron_match(const char *body, size_t len, time_t t)
+{
+    char buf[256], *save = NULL, *tok[6];
+    struct tm tm;
+    int n = 0, v[6];
+
+    memcpy(buf, body, len);
+    buf[len] = '\0';
+    for (char *p = strtok_r(buf, " ", &save); p && n < 6; p = strtok_r(NULL, " ", &save))
+        tok[n++] = p;
+    gmtime_r(&t, &tm);
+    v[0] = tm.tm_min;
+    v[1] = tm.tm_hour;
+    v[2] = tm.tm_mday;
+    v[3] = tm.tm_mon + 1;
+    v[4] = tm.tm_wday + 1;
+    v[5] = tm.tm_year + 1900;
+    for (int i = 0; i < 6; i++)
+        if (!field_match(&fields[i], tok[i], v[i], &tm))
+            return 0;
+    return 1;
+}
+
+int64_t ev__schedule_next(const char *expr, int64_t created_ms, int64_t after_ms)
+{
+    size_t n = strlen(expr);
+
+    if (!ev__schedule_valid(expr))
+        return INT64_MAX;
+    if (strncmp(expr, "rate(", 5) == 0) {
+        long v = strtol(expr + 5, NULL, 10);
+        int64_t unit = strstr(expr, "day") ? 86400000 : strstr(expr, "hour") ? 3600000 : 60000;
+        int64_t period = (int64_t)v * unit, k;
+
+        /* Fires every period after the rule was created. */
+        k = after_ms < created_ms ? 1 : (after_ms - created_ms) / period + 1;
+        return created_ms + k * period;
+    }
+    /* cron: the next whole UTC minute after after_ms that matches (within a year). */
+    for (int64_t m = after_ms / 60000 + 1, end = m + 366LL * 24 * 60; m < end; m++)
+        if (cron_match(expr + 5, n - 6, (time_t)(m * 60)))
+            return m * 60000;
+    return INT64_MAX;
 }

@@ -32,6 +32,10 @@ static ev_err resolve(ev_call_t *c, ev_secret_t *s)
             rc = ev_store_secret_get_by_name(c->app->store, c->scope, id + strlen(prefix), s);
     }
     free(prefix);
+    if (rc == EV_OK && s->owning_service && strcmp(s->owning_service, EV_TOKEN_OWNER) == 0) {
+        ev_secret_clear(s); /* OAuth token rows are EventBridge's own */
+        rc = EV_ERR_NOT_FOUND;
+    }
     return rc == EV_ERR_NOT_FOUND ? not_found(c) : rc;
 }
 
@@ -173,7 +177,8 @@ static ev_err list_secrets(ev_call_t *c)
         const ev_secret_t *s = &list[desc ? n - 1 - k : k];
         json_t *e;
 
-        if (!passes(s, filters) || seen++ < start)
+        if ((s->owning_service && strcmp(s->owning_service, EV_TOKEN_OWNER) == 0) ||
+            !passes(s, filters) || seen++ < start)
             continue;
         if (taken == limit) {
             char next[32];

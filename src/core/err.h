@@ -55,6 +55,17 @@ typedef enum {
     EV_ERR_KMS_UNSUPPORTED,     /* 400 UnsupportedOperationException */
     EV_ERR_KMS_TAG,             /* 400 TagException */
     EV_ERR_KMS_INTERNAL,        /* 500 KMSInternalException */
+    /* SQS (awsJson1.0: `__type` / the query code sent in x-amzn-query-error) */
+    EV_ERR_SQS_NO_QUEUE,        /* 400 QueueDoesNotExist / ...NonExistentQueue */
+    EV_ERR_SQS_QUEUE_EXISTS,    /* 400 QueueNameExists / QueueAlreadyExists */
+    EV_ERR_SQS_INVALID_VALUE,   /* 400 InvalidParameterValueException / InvalidParameterValue */
+    EV_ERR_SQS_MISSING_PARAM,   /* 400 MissingRequiredParameterException / MissingParameter */
+    EV_ERR_SQS_ATTR_NAME,       /* 400 InvalidAttributeName */
+    EV_ERR_SQS_ATTR_VALUE,      /* 400 InvalidAttributeValue */
+    EV_ERR_SQS_RECEIPT,         /* 404 ReceiptHandleIsInvalid */
+    EV_ERR_SQS_CONTENTS,        /* 400 InvalidMessageContents */
+    EV_ERR_SQS_UNSUPPORTED,     /* 400 UnsupportedOperation / ...UnsupportedOperation */
+    EV_ERR_SQS_ADDRESS,         /* 404 InvalidAddress */
     EV_ERR__COUNT
 } ev_err;
 
@@ -63,5 +74,9 @@ const char *ev_err_type(ev_err e);
 
 /* HTTP status of an error value. */
 int ev_err_status(ev_err e);
+
+/* The x-amzn-query-error header value ("<query code>;Sender") of an error of a
+ * query-compatible service (SQS), or NULL. */
+const char *ev_err_query(ev_err e);
 
 #endif

@@ -133,6 +133,19 @@ EV_MUST_CHECK ev_err ev_secret_open(ev_kms_t *k, const char *secret_arn,
 EV_MUST_CHECK ev_err ev_secret_read(ev_kms_t *k, const char *secret_arn, const char *user,
                                     json_t **out /* OUT */, char **msg);
 
+/*
+ * A connection's cached OAuth token, sealed like its secret (same key, same
+ * encryption context) in a row beside it that Secrets Manager never shows
+ * (owning service EV_TOKEN_OWNER). load: EV_ERR_ACCESS_DENIED / not found
+ * when there is none or it cannot be read.
+ */
+#define EV_TOKEN_OWNER "events-oauth-token"
+EV_MUST_CHECK ev_err ev_token_store(ev_kms_t *k, const char *key_ref, const char *secret_arn,
+                                    const char *connection_arn, const json_t *token, char **msg);
+EV_MUST_CHECK ev_err ev_token_load(ev_kms_t *k, const char *secret_arn,
+                                   const char *connection_arn, json_t **out, char **msg);
+EV_MUST_CHECK ev_err ev_token_delete(ev_kms_t *k, const char *secret_arn);
+
 /* Wipes every string in a JSON tree, then releases it. Accepts NULL. */
 void ev_json_wipe(json_t *j);
 

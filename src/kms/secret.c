@@ -125,13 +125,18 @@ static json_t *context_of(const char *secret_arn)
     return json_pack("{s:s}", "SecretARN", secret_arn);
 }
 
-ev_err ev_secret_seal(ev_kms_t *k, const char *key_ref, const char *secret_arn,
-                      const char *secret_name, const char *connection_arn,
-                      const json_t *plaintext, char **msg)
+/*
+ * Seals plaintext into the secrets row row_arn (a new version), under the
+ * key key_ref names, with the encryption context of the connection secret
+ * ctx_arn (the connection's own secret, or its OAuth token row).
+ */
+static ev_err seal_row(ev_kms_t *k, const char *key_ref, const char *secret_arn,
+                       const char *secret_name, const char *owning, const char *ctx_arn,
+                       const char *connection_arn, const json_t *plaintext, char **msg)
 {
     unsigned char dk[EV_KEY_BYTES];
     char version[37], *text = NULL, *aad = NULL, *why = NULL;
-    json_t *ctx = context_of(secret_arn);
+    json_t *ctx = context_of(ctx_arn);
     ev_blob_t wrapped = {0}, sealed = {0};
     ev_kms_key_t key;
     ev_secret_t old, s = {0};
@@ -167,7 +172,7 @@ ev_err ev_secret_seal(ev_kms_t *k, const char *key_ref, const char *secret_arn,
     ev_uuid4(version);
     s.arn = (char *)secret_arn;
     s.name = (char *)secret_name;
-    s.owning_service = "events";
+    s.owning_service = (char *)owning;
     s.kms_key_id = key.arn;
     s.version_id = version;
     s.wrapped_key = wrapped.p;
@@ -195,10 +200,10 @@ out:
  * check_key); otherwise a user's GetSecretValue (key state, and kms:Decrypt
  * for `user` via Secrets Manager). On a KMS problem *msg says why.
  */
-static ev_err open_secret(ev_kms_t *k, const char *secret_arn, const char *connection_arn,
-                          const char *user, json_t **out, char **msg)
+static ev_err open_row(ev_kms_t *k, const char *secret_arn, const char *ctx_arn,
+                       const char *connection_arn, const char *user, json_t **out, char **msg)
 {
-    json_t *ctx = context_of(secret_arn);
+    json_t *ctx = context_of(ctx_arn);
     char key_id[64], *aad = ev_kms_context_canonical(ctx), *why = NULL;
     ev_blob_t dk = {0}, pt = {0};
     ev_kms_key_t key = {0};
@@ -271,10 +276,18 @@ out:
     return rc;
 }
 
+ev_err ev_secret_seal(ev_kms_t *k, const char *key_ref, const char *secret_arn,
+                      const char *secret_name, const char *connection_arn,
+                      const json_t *plaintext, char **msg)
+{
+    return seal_row(k, key_ref, secret_arn, secret_name, "events", secret_arn, connection_arn,
+                    plaintext, msg);
+}
+
 ev_err ev_secret_open(ev_kms_t *k, const char *secret_arn, const char *connection_arn,
                       json_t **out, char **msg)
 {
-    ev_err rc = open_secret(k, secret_arn, connection_arn, NULL, out, msg);
+    ev_err rc = open_row(k, secret_arn, secret_arn, connection_arn, NULL, out, msg);
 
     return rc ? EV_ERR_ACCESS_DENIED : EV_OK;
 }
@@ -282,5 +295,42 @@ ev_err ev_secret_open(ev_kms_t *k, const char *secret_arn, const char *connectio
 ev_err ev_secret_read(ev_kms_t *k, const char *secret_arn, const char *user, json_t **out,
                       char **msg)
 {
-    return open_secret(k, secret_arn, NULL, user, out, msg);
+    return open_row(k, secret_arn, secret_arn, NULL, user, out, msg);
+}
+
+/* The row that holds a connection's OAuth token, beside its secret. */
+static char *token_arn(const char *secret_arn)
+{
+    return ev_xasprintf("%s/oauth-token", secret_arn);
+}
+
+ev_err ev_token_store(ev_kms_t *k, const char *key_ref, const char *secret_arn,
+                      const char *connection_arn, const json_t *token, char **msg)
+{
+    char *arn = token_arn(secret_arn);
+    const char *name = strstr(arn, ":secret:") ? strstr(arn, ":secret:") + 8 : arn;
+    ev_err rc = seal_row(k, key_ref, arn, name, EV_TOKEN_OWNER, secret_arn, connection_arn,
+                         token, msg);
+
+    free(arn);
+    return rc;
+}
+
+ev_err ev_token_load(ev_kms_t *k, const char *secret_arn, const char *connection_arn,
+                     json_t **out, char **msg)
+{
+    char *arn = token_arn(secret_arn);
+    ev_err rc = open_row(k, arn, secret_arn, connection_arn, NULL, out, msg);
+
+    free(arn);
+    return rc;
+}
+
+ev_err ev_token_delete(ev_kms_t *k, const char *secret_arn)
+{
+    char *arn = token_arn(secret_arn);
+    ev_err rc = ev_store_secret_delete(k->store, k->scope, arn);
+
+    free(arn);
+    return rc;
 }

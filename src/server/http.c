@@ -92,6 +92,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const ev_reply_t 
     MHD_add_response_header(resp, "Content-Type", r->content_type);
     if (r->error_type)
         MHD_add_response_header(resp, "x-amzn-ErrorType", r->error_type);
+    if (r->query_error)
+        MHD_add_response_header(resp, "x-amzn-query-error", r->query_error);
     ret = MHD_queue_response(conn, (unsigned int)r->status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -27,6 +27,7 @@ static const struct {
     {"AWSEvents", "events"},
     {"TrentService", "kms"},
     {"secretsmanager", "secretsmanager"},
+    {"AmazonSQS", "sqs"},
 };
 
 void ev_reply_free(ev_reply_t *r)
@@ -52,6 +53,7 @@ void ev_route_error_reply(ev_reply_t *out, ev_err e, const char *msg)
     if (!out->request_id[0])
         ev_uuid4(out->request_id);
     out->error_type = ev_err_type(e);
+    out->query_error = ev_err_query(e);
     json_reply(out, ev_err_status(e), body);
     json_decref(body);
 }
@@ -137,6 +139,7 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
     call.now_ms = ev_now_ms();
     snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", call.scope.account);
     call.principal = principal;
+    call.host = header(req, "Host");
     if (op->writes == EV_OP_NO_TRANSACTION) {
         rc = op->fn(&call);
     } else {
@@ -158,12 +161,68 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
 fail:
     ev_route_error_reply(out, rc, msg);
 out:
+    if (service && strcmp(service, "sqs") == 0)
+        out->content_type = "application/x-amz-json-1.0"; /* SQS speaks awsJson1.0 */
     if (rc)
         ev_debug("%s -> %s", target, ev_err_type(rc));
     json_decref(call.out);
     json_decref(body);
     free(call.errmsg);
     free(msg);
+}
+
+/* Decoded value of a raw query parameter (malloc'd), or NULL. */
+static char *query_param(const char *query, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = query;
+
+    while (p && *p) {
+        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+
+        if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            char *v = ev_xstrndup(p + n + 1, (size_t)(end - p - (long)n - 1)), *w = v;
+
+            for (char *r = v; *r; r++) {
+                if (*r == '%' && r[1] && r[2]) {
+                    char hex[3] = {r[1], r[2], 0};
+
+                    *w++ = (char)strtol(hex, NULL, 16);
+                    r += 2;
+                } else {
+                    *w++ = *r == '+' ? ' ' : *r;
+                }
+            }
+            *w = '\0';
+            return v;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* GET /_evbridge/v1/deliveries: the caller's delivery history as JSON. */
+static void deliveries(const ev_server_cfg_t *cfg, const ev_request_t *req, const char *account,
+                       ev_reply_t *out)
+{
+    char *rule = query_param(req->query, "rule"), *dest = query_param(req->query, "destination");
+    char *failed = query_param(req->query, "failed"), *limit = query_param(req->query, "limit");
+    long n = limit ? strtol(limit, NULL, 10) : 100;
+    json_t *doc;
+
+    if (n < 1 || n > 10000)
+        n = 100;
+    doc = ev_api_deliveries_json(cfg->app->store, account, rule, dest,
+                                 failed && strcmp(failed, "false") != 0, (int)n);
+    if (doc)
+        json_reply(out, 200, doc);
+    else
+        ev_route_error_reply(out, EV_ERR_INTERNAL, "The delivery history cannot be read.");
+    json_decref(doc);
+    free(rule);
+    free(dest);
+    free(failed);
+    free(limit);
 }
 
 void ev_route(const ev_server_cfg_t *cfg, const ev_request_t *req, ev_reply_t *out)
@@ -195,6 +254,10 @@ void ev_route(const ev_server_cfg_t *cfg, const ev_request_t *req, ev_reply_t *o
     }
     if (target) {
         dispatch_json(cfg, req, &id, target, out);
+        return;
+    }
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/_evbridge/v1/deliveries") == 0) {
+        deliveries(cfg, req, account_of(cfg, id.access_key), out);
         return;
     }
     if (ev_sts_is_query(req)) {

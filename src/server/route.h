@@ -25,6 +25,7 @@ typedef struct {
     int status;
     const char *content_type;
     const char *error_type;            /* AWS error code, NULL on success */
+    const char *query_error;           /* x-amzn-query-error value (SQS errors), or NULL */
     char request_id[37];
     char *body;                        /* malloc'd */
     size_t body_len;

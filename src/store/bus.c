@@ -332,6 +332,56 @@ void ev_store_rule_list_free(ev_rule_t *list, size_t n)
     free(list);
 }
 
+ev_err ev_store_rules_scheduled(ev_store_t *st, ev_scoped_rule_t **out, size_t *n_out)
+{
+    static const char sql[] = "SELECT account, region, " RULE_COLS " FROM rules WHERE "
+                              "schedule IS NOT NULL AND state <> 'DISABLED' ORDER BY account, "
+                              "region, bus, name";
+    sqlite3_stmt *s = ev__store_stmt(st, sql);
+    ev_scoped_rule_t *list = NULL;
+    size_t n = 0, cap = 0;
+
+    *out = NULL;
+    *n_out = 0;
+    if (!s)
+        return EV_ERR_INTERNAL;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            list = realloc(list, cap * sizeof(*list));
+            if (!list)
+                abort();
+        }
+        list[n].account = ev__col_text(s, 0);
+        list[n].region = ev__col_text(s, 1);
+        list[n].rule.bus = ev__col_text(s, 2);
+        list[n].rule.name = ev__col_text(s, 3);
+        list[n].rule.arn = ev__col_text(s, 4);
+        list[n].rule.event_pattern = ev__col_text(s, 5);
+        list[n].rule.schedule = ev__col_text(s, 6);
+        list[n].rule.state = ev__col_text(s, 7);
+        list[n].rule.description = ev__col_text(s, 8);
+        list[n].rule.role_arn = ev__col_text(s, 9);
+        list[n].rule.managed_by = ev__col_text(s, 10);
+        list[n].rule.created_ms = sqlite3_column_int64(s, 11);
+        n++;
+    }
+    sqlite3_reset(s);
+    *out = list;
+    *n_out = n;
+    return EV_OK;
+}
+
+void ev_store_scoped_rules_free(ev_scoped_rule_t *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].account);
+        free(list[i].region);
+        ev_rule_clear(&list[i].rule);
+    }
+    free(list);
+}
+
 /* ---- targets ---- */
 
 void ev_target_clear(ev_target_t *t)

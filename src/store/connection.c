@@ -186,3 +186,46 @@ void ev_store_conn_list_free(ev_connection_t *list, size_t n)
         ev_connection_clear(&list[i]);
     free(list);
 }
+
+ev_err ev_store_conn_refs(ev_store_t *st, const char *auth_type, const char *state,
+                          ev_conn_ref_t **out, size_t *n_out)
+{
+    static const char sql[] = "SELECT account, region, name FROM connections WHERE "
+                              "auth_type = ?1 AND state = ?2 ORDER BY account, region, name";
+    sqlite3_stmt *s = ev__store_stmt(st, sql);
+    ev_conn_ref_t *list = NULL;
+    size_t n = 0, cap = 0;
+
+    *out = NULL;
+    *n_out = 0;
+    if (!s)
+        return EV_ERR_INTERNAL;
+    ev__bind_text(s, 1, auth_type);
+    ev__bind_text(s, 2, state);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            list = realloc(list, cap * sizeof(*list));
+            if (!list)
+                abort();
+        }
+        list[n].account = ev__col_text(s, 0);
+        list[n].region = ev__col_text(s, 1);
+        list[n].name = ev__col_text(s, 2);
+        n++;
+    }
+    sqlite3_reset(s);
+    *out = list;
+    *n_out = n;
+    return EV_OK;
+}
+
+void ev_store_conn_refs_free(ev_conn_ref_t *refs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(refs[i].account);
+        free(refs[i].region);
+        free(refs[i].name);
+    }
+    free(refs);
+}

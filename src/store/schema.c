@@ -75,6 +75,31 @@ const char *const ev__store_migrations[] = {
     "  event_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
     "  state TEXT NOT NULL DEFAULT 'pending', claimed_ms INTEGER NOT NULL DEFAULT 0) STRICT;"
     "CREATE INDEX outbox_due ON outbox (state, due_ms);",
+    /* 4 -> 5: the delivery history, one row per attempt */
+    "CREATE TABLE attempts ("
+    "  id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL, rule_arn TEXT NOT NULL, target_id TEXT NOT NULL,"
+    "  target_arn TEXT NOT NULL, attempt INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT,"
+    "  latency_ms INTEGER NOT NULL, response BLOB) STRICT;"
+    "CREATE INDEX attempts_by_time ON attempts (time_ms);",
+    /* 5 -> 6: SQS-compatible queues and their messages */
+    "CREATE TABLE sqs_queues ("
+    "  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+    "  visibility_timeout INTEGER NOT NULL, retention INTEGER NOT NULL, delay INTEGER NOT NULL,"
+    "  wait INTEGER NOT NULL, max_size INTEGER NOT NULL, extra TEXT,"
+    "  created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, region, name)) STRICT;"
+    "CREATE TABLE sqs_messages ("
+    "  seq INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,"
+    "  queue TEXT NOT NULL, message_id TEXT NOT NULL, body BLOB NOT NULL,"
+    "  md5_body TEXT NOT NULL, attributes TEXT, md5_attributes TEXT, sender_id TEXT NOT NULL,"
+    "  sent_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL,"
+    "  receive_count INTEGER NOT NULL DEFAULT 0, first_receive_ms INTEGER NOT NULL DEFAULT 0)"
+    "  STRICT;"
+    "CREATE INDEX sqs_messages_visible ON sqs_messages (account, region, queue, visible_ms);"
+    "CREATE INDEX sqs_messages_sent ON sqs_messages (account, region, queue, sent_ms);"
+    "CREATE UNIQUE INDEX sqs_messages_by_id ON sqs_messages (account, region, queue, message_id);",
 };
 
 const int ev__store_n_migrations =

@@ -187,6 +187,7 @@ void ev_store_close(ev_store_t *st)
 ev_err ev_store_begin(ev_store_t *st, int write)
 {
     pthread_mutex_lock(&st->lock);
+    st->writing = write;
     if (exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN") != SQLITE_OK) {
         ev_err rc = ev__store_err(st, "begin");
 
@@ -202,12 +203,20 @@ ev_err ev_store_end(ev_store_t *st, ev_err rc)
         if (exec(st, "COMMIT") != SQLITE_OK) {
             rc = ev__store_err(st, "commit");
             exec(st, "ROLLBACK");
+        } else if (sqlite3_total_changes(st->db) != st->changes) {
+            st->generation++;
         }
     } else {
         exec(st, "ROLLBACK");
     }
+    st->changes = sqlite3_total_changes(st->db);
     pthread_mutex_unlock(&st->lock);
     return rc;
+}
+
+uint64_t ev_store_generation(ev_store_t *st)
+{
+    return st->generation;
 }
 
 ev_err ev_store_meta_get(ev_store_t *st, const char *key, unsigned char **value, size_t *n)

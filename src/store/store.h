@@ -33,6 +33,9 @@ EV_MUST_CHECK ev_err ev_store_begin(ev_store_t *st, int write);
  * commit's error if it fails, else rc. */
 ev_err ev_store_end(ev_store_t *st, ev_err rc);
 
+/* A counter that grows with every committed change (cache invalidation). */
+uint64_t ev_store_generation(ev_store_t *st);
+
 /* Resource scope of every repository call. */
 typedef struct {
     const char *account;
@@ -82,6 +85,15 @@ EV_MUST_CHECK ev_err ev_store_conn_list(ev_store_t *st, ev_scope_t sc, const cha
                                         const char *state, const char *after, int limit,
                                         ev_connection_t **out, size_t *n_out);
 void ev_store_conn_list_free(ev_connection_t *list, size_t n);
+
+/* (account, region, name) of every connection of an auth type in a state,
+ * across scopes. Strings are malloc'd; free with ev_store_conn_refs_free. */
+typedef struct {
+    char *account, *region, *name;
+} ev_conn_ref_t;
+EV_MUST_CHECK ev_err ev_store_conn_refs(ev_store_t *st, const char *auth_type, const char *state,
+                                        ev_conn_ref_t **out, size_t *n_out);
+void ev_store_conn_refs_free(ev_conn_ref_t *refs, size_t n);
 
 /* ---- secrets (ciphertext only) ---- */
 
@@ -239,6 +251,15 @@ EV_MUST_CHECK ev_err ev_store_rule_list(ev_store_t *st, ev_scope_t sc, const cha
                                         ev_rule_t **out, size_t *n_out);
 void ev_store_rule_list_free(ev_rule_t *list, size_t n);
 
+/* Every enabled rule with a ScheduleExpression, across scopes. */
+typedef struct {
+    char *account, *region;
+    ev_rule_t rule;
+} ev_scoped_rule_t;
+EV_MUST_CHECK ev_err ev_store_rules_scheduled(ev_store_t *st, ev_scoped_rule_t **out,
+                                              size_t *n_out);
+void ev_store_scoped_rules_free(ev_scoped_rule_t *list, size_t n);
+
 typedef struct {
     char *rule;
     char *id;
@@ -260,6 +281,21 @@ void ev_store_target_list_free(ev_target_t *list, size_t n);
 /* Names of the rules of a bus with a target of this ARN, by name. */
 EV_MUST_CHECK ev_err ev_store_rules_by_target(ev_store_t *st, ev_scope_t sc, const char *bus,
                                               const char *arn, char ***names, size_t *n);
+
+/* ---- delivery history ---- */
+
+typedef struct {
+    char *event_id, *rule_arn, *target_id, *target_arn, *outcome, *error, *response;
+    int attempt, status;
+    int64_t time_ms, latency_ms;
+} ev_attempt_t;
+
+/* Newest attempts first; rule and destination match a name or an ARN;
+ * account NULL: every account. */
+EV_MUST_CHECK ev_err ev_store_attempts_list(ev_store_t *st, const char *account, const char *rule,
+                                            const char *destination, int failed_only, int limit,
+                                            ev_attempt_t **out, size_t *n_out);
+void ev_store_attempts_free(ev_attempt_t *list, size_t n);
 
 /* ---- tags ---- */
 

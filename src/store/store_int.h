@@ -10,11 +10,14 @@
 
 #include "store/store.h"
 
-#define EV__STMT_CACHE 64
+#define EV__STMT_CACHE 128
 
 struct ev_store {
     sqlite3 *db;
     pthread_mutex_t lock;
+    int writing;                 /* the open transaction is a write transaction */
+    _Atomic unsigned long long generation; /* committed transactions that changed rows */
+    int changes;                 /* sqlite3_total_changes at the last transaction end */
     struct {
         const char *sql; /* string literal: the key is its address */
         sqlite3_stmt *stmt;

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 
 /* The SDK warns about Node 20 once per process; that is noise in test output. */
@@ -232,6 +233,12 @@ export class Server {
         return this._track(new SecretsManagerClient(this._clientConfig(overrides)));
     }
 
+    /* SQS; requests always go to this server, whatever host a QueueUrl names. */
+    sqs(overrides = {}) {
+        return this._track(new SQSClient(this._clientConfig({ useQueueUrlAsEndpoint: false,
+            ...overrides })));
+    }
+
     /* A signed JSON 1.1 request with an arbitrary body (string or Buffer) and extra headers. */
     signed(opts = {}) {
         return signedRequest(this, opts);
@@ -285,6 +292,47 @@ export class Server {
             if (!keepDataDir)
                 fs.rmSync(this.dataDir, { recursive: true, force: true });
         }
+    }
+
+    /*
+     * kill -9: SIGKILL, wait for the exit, no exit-code assertion. The data
+     * directory is kept (restart with startServer({ dataDir: srv.dataDir }))
+     * unless removeDataDir. Later stop() calls do nothing.
+     */
+    async kill({ removeDataDir = false } = {}) {
+        if (this._stopped)
+            return this._getExit();
+        this._stopped = true;
+        for (const c of this._clients)
+            c.destroy();
+        this._clients = [];
+        if (!this._getExit())
+            this.proc.kill('SIGKILL');
+        const e = await this._exited;
+        if (removeDataDir)
+            fs.rmSync(this.dataDir, { recursive: true, force: true });
+        return e;
+    }
+
+    /* A signed GET of `p` with query parameters `params` ({name: value}); {status, headers, body, json}. */
+    get(p, params = {}, opts = {}) {
+        return signedGet(this, p, params, opts);
+    }
+
+    /*
+     * The delivery history: signed GET /_evbridge/v1/deliveries with the
+     * given filters ({rule, destination, failed, limit}); returns the
+     * Deliveries array (newest first) and asserts HTTP 200.
+     */
+    async deliveries(filters = {}) {
+        const params = {};
+        for (const [k, v] of Object.entries(filters))
+            if (v !== undefined && v !== null)
+                params[k] = String(v);
+        const r = await signedGet(this, '/_evbridge/v1/deliveries', params);
+        assert.equal(r.status, 200, `GET /_evbridge/v1/deliveries: ${r.status} ${r.body}`);
+        assert.ok(r.json && Array.isArray(r.json.Deliveries), `no Deliveries array: ${r.body}`);
+        return r.json.Deliveries;
     }
 }
 
@@ -393,6 +441,29 @@ export function signedRequest(server, {
     return rawRequest(server, {
         method, path: p, headers: { ...signedHeaders, ...unsignedHeaders }, body,
     });
+}
+
+/* RFC 3986 percent-encoding (what SigV4 canonical query strings use). */
+export function rfc3986(s) {
+    return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/*
+ * A SigV4-signed GET of path `p` with query parameters (an object or a list
+ * of [name, value] pairs), sent as `p?<canonical query>`.
+ */
+export function signedGet(server, p, params = {}, {
+    headers = {}, credentials = CREDENTIALS, date, region, service = 'events',
+} = {}) {
+    const pairs = (Array.isArray(params) ? params : Object.entries(params))
+        .map(([k, v]) => [rfc3986(String(k)), rfc3986(String(v))])
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+    const signedHeaders = sigv4({
+        method: 'GET', host: server.host, path: p, query, headers, body: '', service, credentials, date,
+        region,
+    });
+    return rawRequest(server, { method: 'GET', path: query ? `${p}?${query}` : p, headers: signedHeaders });
 }
 
 /* ----------------------------------------------------------------- asserts */

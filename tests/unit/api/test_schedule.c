@@ -49,11 +49,35 @@ static void test_refused(void **state)
     }
 }
 
+/* 2026-11-23T14:10:30Z, a Monday. */
+#define NOW 1795443030000LL
+
+static void test_next(void **state)
+{
+    (void)state;
+    /* rate: every period after creation */
+    assert_int_equal(ev__schedule_next("rate(5 minutes)", 1000, 1000), 1000 + 300000);
+    assert_int_equal(ev__schedule_next("rate(5 minutes)", 1000, 301000), 1000 + 600000);
+    assert_int_equal(ev__schedule_next("rate(1 hour)", 0, 10), 3600000);
+    /* cron: the next matching UTC minute */
+    assert_int_equal(ev__schedule_next("cron(* * * * ? *)", 0, NOW), 1795443060000LL);
+    assert_int_equal(ev__schedule_next("cron(0 15 * * ? *)", 0, NOW), 1795446000000LL);
+    assert_int_equal(ev__schedule_next("cron(0/15 * * * ? *)", 0, NOW), 1795443300000LL);
+    /* the next Tuesday 08:00 */
+    assert_int_equal(ev__schedule_next("cron(0 8 ? * TUE *)", 0, NOW), 1795507200000LL);
+    /* the last day of November 2026, noon */
+    assert_int_equal(ev__schedule_next("cron(0 12 L * ? *)", 0, NOW), 1796040000000LL);
+    /* a year in the past never fires */
+    assert_true(ev__schedule_next("cron(0/5 5 ? JAN 1-5 2022)", 0, NOW) == INT64_MAX);
+    assert_true(ev__schedule_next("not a schedule", 0, NOW) == INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_next),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1316 @@
+/*
+ * deliver/engine.c - the delivery engine. One thread owns a CURLM and moves
+ * each job through claimed -> queued (per destination, behind its token
+ * bucket) -> sending -> done | retry at t | dead letter, recording every
+ * attempt. The outbox wakes it when PutEvents commits new jobs.
+ *
+ * Targets are resolved once per configuration generation (rule, target,
+ * destination, connection and the decrypted connection secret) and cached;
+ * any committed change to the store drops the cache.
+ */
+#include "deliver/engine.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "deliver/oauth.h"
+#include "deliver/request.h"
+#include "kms/kms.h"
+#include "store/sqs.h"
+#include "util/util.h"
+
+#define CLAIM_BATCH 512
+#define MAX_IN_MEMORY 8192
+#define PER_DEST_INFLIGHT 128
+#define RESPONSE_KEEP 1024
+#define DEFAULT_MAX_RETRIES 185
+#define DEFAULT_MAX_AGE_S 86400
+
+enum { K_GONE, K_API, K_SQS, K_UNSUPPORTED };
+
+typedef struct dtarget {
+    char *key;
+    int refs;
+    int kind;
+    int max_retries;
+    int64_t max_age_ms;
+    char *dlq_arn;
+    json_t *target_http;
+    char *dest_arn, *endpoint, *method;
+    double rate;
+    char *conn_name, *auth_type;
+    int usable;          /* the connection may be used */
+    char *problem;       /* why not (NO_PERMISSIONS / NO_RESOURCE text) */
+    const char *problem_code;
+    json_t *secret;      /* decrypted SecretString (wiped on free) */
+    struct dtarget *next;
+} dtarget_t;
+
+typedef struct job job_t;
+
+enum { T_JOB = 1, T_FETCH = 2 }; /* what a CURLOPT_PRIVATE points at */
+
+/* One OAuth connection: its token, and the single token request in flight. */
+typedef struct oauth {
+    int tag;                  /* T_FETCH */
+    char *key;                /* account|region|name */
+    char *account, *region, *name, *conn_arn, *secret_arn, *kms_key;
+    int64_t conn_modified_ms; /* the connection version the token belongs to */
+    char *token;              /* NULL: none */
+    int64_t expires_ms;       /* INT64_MAX: until a 401/407 */
+    int loaded;               /* the stored token was looked for */
+    int authorize;            /* this request authorizes an AUTHORIZING connection */
+    CURL *easy;
+    struct curl_slist *hdrs;
+    ev_http_request_t req;
+    ev_buf_t resp;
+    int64_t start_ms;
+    job_t *waiting;           /* deliveries waiting for the token */
+    struct oauth *next;
+} oauth_t;
+
+typedef struct dest {
+    char *arn;
+    double rate, tokens;
+    int64_t refill_ms;
+    int inflight;
+    job_t *head, *tail;
+    struct dest *next;
+} dest_t;
+
+struct job {
+    int tag; /* T_JOB */
+    ev_outbox_job_t j;
+    dtarget_t *t;
+    dest_t *d;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    ev_http_request_t req;
+    ev_buf_t resp;
+    int64_t start_ms;
+    int64_t retry_after_ms; /* -1: none, -2: negative (stop) */
+    job_t *next;
+    job_t *snext, *sprev;   /* the engine's list of jobs being sent */
+};
+
+struct ev_engine {
+    ev_engine_cfg_t cfg;
+    pthread_t thread;
+    atomic_int stop;
+    CURLM *multi;
+    ev_outbox_reader_t *reader;
+    dtarget_t *targets;
+    uint64_t gen;
+    dest_t *dests;
+    job_t *sending;
+    oauth_t *oauth;
+    int64_t last_scan;
+    uint64_t scan_gen;
+    size_t in_memory;
+    ev_job_result_t *res;
+    job_t **res_jobs;
+    char **res_strings;
+    size_t nres, capres, nstr, capstr;
+    int64_t next_due;
+    int64_t last_prune;
+    atomic_int woken;
+};
+
+static void fetched(ev_engine_t *e, oauth_t *o, CURLcode cc);
+static size_t on_fetch_body(char *p, size_t size, size_t n, void *ud);
+
+/* ---- small helpers ---- */
+
+static char *keep(ev_engine_t *e, char *s)
+{
+    if (e->nstr == e->capstr) {
+        e->capstr = e->capstr ? 2 * e->capstr : 64;
+        e->res_strings = realloc(e->res_strings, e->capstr * sizeof(char *));
+        if (!e->res_strings)
+            abort();
+    }
+    e->res_strings[e->nstr++] = s;
+    return s;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void dtarget_unref(dtarget_t *t)
+{
+    if (!t || --t->refs > 0)
+        return;
+    free(t->key);
+    free(t->dlq_arn);
+    json_decref(t->target_http);
+    free(t->dest_arn);
+    free(t->endpoint);
+    free(t->method);
+    free(t->conn_name);
+    free(t->auth_type);
+    free(t->problem);
+    ev_json_wipe(t->secret);
+    free(t);
+}
+
+static void drop_cache(ev_engine_t *e)
+{
+    while (e->targets) {
+        dtarget_t *t = e->targets;
+
+        e->targets = t->next;
+        dtarget_unref(t);
+    }
+}
+
+/* "arn:aws:events:<r>:<a>:<kind>/<name>[/<id>]" -> name (malloc'd) or NULL. */
+static char *arn_part(const char *arn, const char *kind, int with_id)
+{
+    const char *p = strstr(arn, kind), *slash;
+
+    if (!p || strncmp(arn, "arn:", 4) != 0)
+        return NULL;
+    p += strlen(kind);
+    if (!with_id)
+        return ev_xstrdup(p);
+    slash = strrchr(p, '/');
+    return slash && slash > p ? ev_xstrndup(p, (size_t)(slash - p)) : NULL;
+}
+
+/* Marks a connection DEAUTHORIZED with a reason (own transaction). */
+static void deauthorize(ev_engine_t *e, ev_scope_t sc, const char *name, const char *reason)
+{
+    ev_connection_t c;
+    ev_err rc = ev_store_begin(e->cfg.store, 1);
+
+    if (rc)
+        return;
+    rc = ev_store_conn_get(e->cfg.store, sc, name, &c);
+    if (rc == EV_OK && strcmp(c.state, "DEAUTHORIZED") != 0) {
+        free(c.state);
+        c.state = ev_xstrdup("DEAUTHORIZED");
+        free(c.state_reason);
+        c.state_reason = ev_xstrndup(reason, 512);
+        rc = ev_store_conn_put(e->cfg.store, sc, &c);
+        ev_warn("connection %s de-authorized: %s", name, reason);
+    }
+    ev_connection_clear(&c);
+    (void)ev_store_end(e->cfg.store, rc);
+}
+
+/* Fills the API destination part of a resolved target (store transaction open). */
+static void resolve_api(ev_engine_t *e, ev_scope_t sc, const char *target_arn, dtarget_t *t,
+                        char **deauth_reason)
+{
+    char *name = arn_part(target_arn, ":api-destination/", 1), *cname = NULL, *msg = NULL;
+    ev_api_destination_t d = {0};
+    ev_connection_t c = {0};
+    ev_kms_t kms;
+
+    t->kind = K_API;
+    t->problem_code = "NO_RESOURCE";
+    if (!name || ev_store_dest_get(e->cfg.store, sc, name, &d) != EV_OK ||
+        strcmp(d.arn, target_arn) != 0) {
+        t->problem = ev_xasprintf("The API destination %s does not exist.", target_arn);
+        goto out;
+    }
+    t->dest_arn = ev_xstrdup(d.arn);
+    t->endpoint = ev_xstrdup(d.endpoint);
+    t->method = ev_xstrdup(d.http_method);
+    t->rate = (double)d.rate_limit;
+    cname = arn_part(d.connection_arn, ":connection/", 1);
+    if (!cname || ev_store_conn_get(e->cfg.store, sc, cname, &c) != EV_OK ||
+        strcmp(c.arn, d.connection_arn) != 0) {
+        t->problem = ev_xasprintf("The connection %s does not exist.", d.connection_arn);
+        goto out;
+    }
+    t->conn_name = ev_xstrdup(c.name);
+    t->auth_type = ev_xstrdup(c.auth_type);
+    t->problem_code = "NO_PERMISSIONS";
+    if (strcmp(c.state, "AUTHORIZED") != 0 && strcmp(c.state, "ACTIVE") != 0) {
+        t->problem = ev_xasprintf("The connection %s is not authorized (state %s).", c.name,
+                                  c.state);
+        goto out;
+    }
+    kms.store = e->cfg.store;
+    kms.master_key = e->cfg.master_key;
+    kms.scope = sc;
+    kms.now_ms = ev_now_ms();
+    if (!c.secret_arn || ev_secret_open(&kms, c.secret_arn, c.arn, &t->secret, &msg) != EV_OK) {
+        t->problem = ev_xasprintf("The connection %s cannot be used: %s", c.name,
+                                  msg ? msg : "its secret is missing.");
+        *deauth_reason = ev_xstrdup(msg ? msg : "The connection secret is missing.");
+        goto out;
+    }
+    t->usable = 1;
+    t->problem_code = NULL;
+out:
+    free(msg);
+    free(name);
+    free(cname);
+    ev_api_destination_clear(&d);
+    ev_connection_clear(&c);
+}
+
+/* The resolved target of a job (a reference), from the cache or the store. */
+static dtarget_t *resolve(ev_engine_t *e, const ev_outbox_job_t *j)
+{
+    char *key = ev_xasprintf("%s|%s|%s|%s", j->account, j->region, j->rule_arn, j->target_id);
+    ev_scope_t sc = {j->account, j->region};
+    uint64_t gen = ev_store_generation(e->cfg.store);
+    char *rule = NULL, *deauth = NULL;
+    ev_target_t *list = NULL;
+    size_t n = 0;
+    dtarget_t *t;
+    json_t *body = NULL, *rp;
+
+    if (gen != e->gen) {
+        drop_cache(e);
+        e->gen = gen;
+    }
+    for (t = e->targets; t; t = t->next) {
+        if (strcmp(t->key, key) == 0) {
+            free(key);
+            t->refs++;
+            return t;
+        }
+    }
+    t = ev_xcalloc(1, sizeof(*t));
+    t->key = key;
+    t->refs = 2; /* the cache's and the caller's */
+    t->kind = K_GONE;
+    if (ev_store_begin(e->cfg.store, 1) != EV_OK)
+        goto cache;
+    rule = strrchr(j->rule_arn, '/') ? ev_xstrdup(strrchr(j->rule_arn, '/') + 1) : NULL;
+    if (rule && ev_store_target_list(e->cfg.store, sc, j->bus, rule, &list, &n) == EV_OK) {
+        for (size_t i = 0; i < n && !body; i++)
+            if (strcmp(list[i].id, j->target_id) == 0 && strcmp(list[i].arn, j->target_arn) == 0)
+                body = json_loads(list[i].body, 0, NULL);
+    }
+    if (body) {
+        rp = json_object_get(body, "RetryPolicy");
+        t->max_retries = json_is_integer(json_object_get(rp, "MaximumRetryAttempts"))
+                             ? (int)json_integer_value(json_object_get(rp, "MaximumRetryAttempts"))
+                             : DEFAULT_MAX_RETRIES;
+        t->max_age_ms = 1000 * (json_is_integer(json_object_get(rp, "MaximumEventAgeInSeconds"))
+                                    ? json_integer_value(
+                                          json_object_get(rp, "MaximumEventAgeInSeconds"))
+                                    : DEFAULT_MAX_AGE_S);
+        if (jstr(json_object_get(body, "DeadLetterConfig"), "Arn"))
+            t->dlq_arn = ev_xstrdup(jstr(json_object_get(body, "DeadLetterConfig"), "Arn"));
+        t->target_http = json_incref(json_object_get(body, "HttpParameters"));
+        if (strstr(j->target_arn, ":api-destination/"))
+            resolve_api(e, sc, j->target_arn, t, &deauth);
+        else if (strncmp(j->target_arn, "arn:aws:sqs:", 12) == 0)
+            t->kind = K_SQS;
+        else
+            t->kind = K_UNSUPPORTED;
+    }
+    (void)ev_store_end(e->cfg.store, EV_OK);
+    if (deauth)
+        deauthorize(e, sc, t->conn_name, deauth);
+cache:
+    free(deauth);
+    free(rule);
+    json_decref(body);
+    ev_store_target_list_free(list, n);
+    t->next = e->targets;
+    e->targets = t;
+    return t;
+}
+
+/* ---- results ---- */
+
+static ev_job_result_t *new_result(ev_engine_t *e, job_t *job)
+{
+    ev_job_result_t *r;
+
+    if (e->nres == e->capres) {
+        e->capres = e->capres ? 2 * e->capres : 256;
+        e->res = realloc(e->res, e->capres * sizeof(*e->res));
+        e->res_jobs = realloc(e->res_jobs, e->capres * sizeof(*e->res_jobs));
+        if (!e->res || !e->res_jobs)
+            abort();
+    }
+    r = &e->res[e->nres];
+    memset(r, 0, sizeof(*r));
+    r->job = &job->j;
+    r->time_ms = job->start_ms ? job->start_ms : ev_now_ms();
+    e->res_jobs[e->nres++] = job;
+    return r;
+}
+
+/* Sends a dead letter to the target's queue; 0 when one was sent. */
+static int dead_letter(ev_engine_t *e, job_t *job, const char *code, const char *msg,
+                       const char *exhausted)
+{
+    ev_scope_t sc = {job->j.account, job->j.region};
+    char attempts[16], id[37];
+    ev_sqs_attr_t attrs[6];
+    size_t n = 0;
+    int made;
+    ev_err rc;
+
+    if (!job->t || !job->t->dlq_arn)
+        return -1;
+    made = job->j.attempts + (job->start_ms ? 1 : 0);
+    snprintf(attempts, sizeof(attempts), "%d", made > 0 ? made - 1 : 0); /* retries, not tries */
+    attrs[n++] = (ev_sqs_attr_t){"RULE_ARN", "String", job->j.rule_arn};
+    attrs[n++] = (ev_sqs_attr_t){"TARGET_ARN", "String", job->j.target_arn};
+    attrs[n++] = (ev_sqs_attr_t){"ERROR_CODE", "String", code};
+    attrs[n++] = (ev_sqs_attr_t){"ERROR_MESSAGE", "String", msg};
+    if (exhausted)
+        attrs[n++] = (ev_sqs_attr_t){"EXHAUSTED_RETRY_CONDITION", "String", exhausted};
+    attrs[n++] = (ev_sqs_attr_t){"RETRY_ATTEMPTS", "Number", attempts};
+    rc = ev_store_begin(e->cfg.store, 1);
+    if (rc == EV_OK) {
+        rc = ev_store_sqs_send(e->cfg.store, sc, job->t->dlq_arn, (const char *)job->j.payload,
+                               job->j.payload_len, attrs, n, ev_now_ms(), id);
+        rc = ev_store_end(e->cfg.store, rc);
+    }
+    if (rc)
+        ev_warn("dead-letter queue %s: cannot send (%s)", job->t->dlq_arn, ev_err_type(rc));
+    return rc == EV_OK ? 0 : -1;
+}
+
+/* Ends a job for good: dead-lettered when a DLQ is set, else dropped. */
+static void finish_dead(ev_engine_t *e, job_t *job, ev_job_result_t *r, const char *code,
+                        const char *msg, const char *exhausted)
+{
+    r->outcome = EV_JOB_DEAD;
+    r->result = dead_letter(e, job, code, msg, exhausted) == 0 ? "dead-lettered" : "failed";
+    r->error = keep(e, ev_xasprintf("%s: %s%s%s", code, msg, exhausted ? " (exhausted " : "",
+                                    exhausted ? exhausted : ""));
+    if (exhausted)
+        r->error = keep(e, ev_xasprintf("%s)", r->error));
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^attempt)]. */
+static int64_t backoff(const ev_engine_t *e, int attempt)
+{
+    int64_t bound = e->cfg.backoff_base_ms;
+    uint32_t rnd;
+
+    for (int i = 0; i < attempt && bound < e->cfg.backoff_cap_ms; i++)
+        bound *= 2;
+    if (bound > e->cfg.backoff_cap_ms)
+        bound = e->cfg.backoff_cap_ms;
+    ev_random(&rnd, sizeof(rnd));
+    return (int64_t)(rnd % (uint64_t)(bound + 1));
+}
+
+/* A failed attempt that may be retried: schedule it, or end it when the
+ * retry policy is exhausted. */
+static void retry_or_end(ev_engine_t *e, job_t *job, ev_job_result_t *r, const char *code,
+                         const char *msg)
+{
+    int64_t now = ev_now_ms(), delay = job->retry_after_ms == 0 ? 0 : backoff(e, job->j.attempts);
+    int made = job->j.attempts + 1; /* attempts so far, this one included */
+
+    if (job->retry_after_ms == -2) {
+        finish_dead(e, job, r, code, msg, NULL);
+        return;
+    }
+    if (job->retry_after_ms > delay)
+        delay = job->retry_after_ms;
+    if (made > job->t->max_retries) {
+        finish_dead(e, job, r, code, msg, "MaximumRetryAttempts");
+        return;
+    }
+    if (now + delay - job->j.event_ms > job->t->max_age_ms) {
+        finish_dead(e, job, r, code, msg, "MaximumEventAgeInSeconds");
+        return;
+    }
+    r->outcome = EV_JOB_RETRY;
+    r->due_ms = now + delay;
+    r->result = "retry";
+    r->error = keep(e, ev_xasprintf("%s: %s", code, msg));
+    if (r->due_ms < e->next_due)
+        e->next_due = r->due_ms;
+}
+
+static void flush(ev_engine_t *e)
+{
+    if (e->nres && ev_outbox_finish(e->reader, e->res, e->nres) != EV_OK)
+        ev_error("delivery: cannot record %zu results; they will be retried", e->nres);
+    for (size_t i = 0; i < e->nres; i++) {
+        job_t *job = e->res_jobs[i];
+
+        if (job->easy)
+            continue; /* still sending (only at stop) */
+        free(job->j.account);
+        free(job->j.region);
+        free(job->j.event_id);
+        free(job->j.bus);
+        free(job->j.rule_arn);
+        free(job->j.target_id);
+        free(job->j.target_arn);
+        free(job->j.payload);
+        dtarget_unref(job->t);
+        ev_request_free(&job->req);
+        ev_buf_free(&job->resp);
+        free(job);
+        e->in_memory--;
+    }
+    for (size_t i = 0; i < e->nstr; i++)
+        free(e->res_strings[i]);
+    e->nres = 0;
+    e->nstr = 0;
+}
+
+/* ---- sending ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    job_t *job = ud;
+    size_t len = size * n;
+
+    if (job->resp.len < RESPONSE_KEEP)
+        ev_buf_add(&job->resp, p, len < RESPONSE_KEEP - job->resp.len ? len
+                                                                        : RESPONSE_KEEP -
+                                                                              job->resp.len);
+    return len;
+}
+
+static size_t on_fetch_body(char *p, size_t size, size_t n, void *ud)
+{
+    oauth_t *o = ud;
+
+    ev_buf_add(&o->resp, p, size * n); /* the limit marks it failed, which is refused */
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    job_t *job = ud;
+    size_t len = size * n;
+
+    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+        char v[128];
+        size_t vl = len - 12;
+        char *end;
+        long secs;
+
+        if (vl >= sizeof(v))
+            vl = sizeof(v) - 1;
+        memcpy(v, p + 12, vl);
+        v[vl] = '\0';
+        v[strcspn(v, "\r\n")] = '\0';
+        secs = strtol(v, &end, 10);
+        while (*end == ' ')
+            end++;
+        if (end != v && *end == '\0') {
+            job->retry_after_ms = secs < 0 ? -2 : (int64_t)secs * 1000;
+        } else {
+            time_t t = curl_getdate(v + strspn(v, " "), NULL);
+
+            if (t > 0)
+                job->retry_after_ms = (int64_t)t * 1000 - ev_now_ms() > 0
+                                          ? (int64_t)t * 1000 - ev_now_ms()
+                                          : 0;
+        }
+    }
+    return len;
+}
+
+static const char *bearer_for(ev_engine_t *e, job_t *job);
+
+static void start(ev_engine_t *e, job_t *job)
+{
+    ev_request_in_t in;
+    char *err = NULL;
+    ev_job_result_t *r;
+    const char *bearer = NULL;
+
+    if (job->t->auth_type && strcmp(job->t->auth_type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
+        bearer = bearer_for(e, job);
+        if (!bearer)
+            return; /* parked until the token request ends */
+    }
+
+    memset(&in, 0, sizeof(in));
+    in.endpoint = job->t->endpoint;
+    in.method = job->t->method;
+    in.target_http = job->t->target_http;
+    in.conn_http = json_object_get(job->t->secret, "invocation_http_parameters");
+    in.auth_type = job->t->auth_type;
+    in.secret = job->t->secret;
+    in.bearer = bearer;
+    in.payload = (const char *)job->j.payload;
+    in.payload_len = job->j.payload_len;
+    job->start_ms = ev_now_ms();
+    job->retry_after_ms = -1;
+    if (ev_request_build(&in, &job->req, &err) != EV_OK) {
+        r = new_result(e, job);
+        r->attempted = 1;
+        finish_dead(e, job, r, "SDK_CLIENT_ERROR", err, NULL);
+        free(err);
+        return;
+    }
+    job->easy = curl_easy_init();
+    if (!job->easy)
+        abort();
+    for (size_t i = 0; i < job->req.nheaders; i++)
+        job->hdrs = curl_slist_append(job->hdrs, job->req.headers[i]);
+    /* curl adds these unless told not to; EventBridge sends neither. */
+    job->hdrs = curl_slist_append(job->hdrs, "Expect:");
+    job->hdrs = curl_slist_append(job->hdrs, "Accept:");
+    ev_buf_init(&job->resp, RESPONSE_KEEP + 1);
+    curl_easy_setopt(job->easy, CURLOPT_URL, job->req.url);
+    curl_easy_setopt(job->easy, CURLOPT_CUSTOMREQUEST, job->req.method);
+    if (strcmp(job->req.method, "HEAD") == 0)
+        curl_easy_setopt(job->easy, CURLOPT_NOBODY, 1L);
+    if (job->req.body) {
+        curl_easy_setopt(job->easy, CURLOPT_POSTFIELDS, job->req.body);
+        curl_easy_setopt(job->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->req.body_len);
+    }
+    curl_easy_setopt(job->easy, CURLOPT_HTTPHEADER, job->hdrs);
+    curl_easy_setopt(job->easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
+    curl_easy_setopt(job->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(job->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(job->easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(job->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(job->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(job->easy, CURLOPT_WRITEDATA, job);
+    curl_easy_setopt(job->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(job->easy, CURLOPT_HEADERDATA, job);
+    curl_easy_setopt(job->easy, CURLOPT_PRIVATE, job);
+    job->d->inflight++;
+    job->snext = e->sending;
+    if (e->sending)
+        e->sending->sprev = job;
+    e->sending = job;
+    curl_multi_add_handle(e->multi, job->easy);
+}
+
+static void drop_token(ev_engine_t *e, const job_t *job);
+
+static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
+{
+    job_t *job = NULL;
+    long status = 0;
+    ev_job_result_t *r;
+    char msg[256];
+
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&job);
+    if (job->tag == T_FETCH) {
+        fetched(e, (oauth_t *)(void *)job, cc);
+        return;
+    }
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(e->multi, easy);
+    curl_easy_cleanup(easy);
+    curl_slist_free_all(job->hdrs);
+    job->easy = NULL;
+    job->hdrs = NULL;
+    job->d->inflight--;
+    if (job->sprev)
+        job->sprev->snext = job->snext;
+    else
+        e->sending = job->snext;
+    if (job->snext)
+        job->snext->sprev = job->sprev;
+    r = new_result(e, job);
+    r->attempted = 1;
+    r->status = cc == CURLE_OK ? (int)status : 0;
+    r->latency_ms = ev_now_ms() - job->start_ms;
+    r->response = ev_buf_cstr(&job->resp);
+    r->response_len = job->resp.len;
+    if (cc != CURLE_OK) {
+        snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(cc));
+        retry_or_end(e, job, r, cc == CURLE_OPERATION_TIMEDOUT ? "TIMEOUT" : "SDK_CLIENT_ERROR",
+                     msg);
+        return;
+    }
+    if (status >= 200 && status < 300) {
+        r->outcome = EV_JOB_DONE;
+        r->result = "success";
+        return;
+    }
+    snprintf(msg, sizeof(msg), "Unable to invoke ApiDestination endpoint: the endpoint returned "
+             "HTTP %ld.", status);
+    if ((status == 401 || status == 407) && job->t->auth_type &&
+        strcmp(job->t->auth_type, "OAUTH_CLIENT_CREDENTIALS") != 0) {
+        ev_scope_t sc = {job->j.account, job->j.region};
+        char reason[128];
+
+        snprintf(reason, sizeof(reason), "The endpoint returned HTTP %ld to the connection's "
+                 "credentials.", status);
+        deauthorize(e, sc, job->t->conn_name, reason);
+    }
+    if ((status == 401 || status == 407) && job->t->auth_type &&
+        strcmp(job->t->auth_type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
+        /* The token was refused: drop it; the retry fetches a new one at once. */
+        drop_token(e, job);
+        job->retry_after_ms = 0;
+        retry_or_end(e, job, r, "SDK_CLIENT_ERROR", msg);
+        if (r->outcome == EV_JOB_RETRY) {
+            r->due_ms = ev_now_ms();
+            e->next_due = r->due_ms;
+        }
+        return;
+    }
+    if (status == 401 || status == 407 || status == 409 || status == 429 || status >= 500)
+        retry_or_end(e, job, r, status == 429 ? "THROTTLING" : "SDK_CLIENT_ERROR", msg);
+    else
+        finish_dead(e, job, r, "SDK_CLIENT_ERROR", msg, NULL);
+}
+
+/* ---- OAuth tokens ---- */
+
+static ev_kms_t kms_of(ev_engine_t *e, const char *account, const char *region)
+{
+    ev_kms_t k;
+
+    k.store = e->cfg.store;
+    k.master_key = e->cfg.master_key;
+    k.scope.account = account;
+    k.scope.region = region;
+    k.now_ms = ev_now_ms();
+    return k;
+}
+
+static void oauth_clear_token(oauth_t *o)
+{
+    ev_free_secret(o->token);
+    o->token = NULL;
+    o->expires_ms = 0;
+}
+
+static void oauth_free(oauth_t *o)
+{
+    oauth_clear_token(o);
+    free(o->key);
+    free(o->account);
+    free(o->region);
+    free(o->name);
+    free(o->conn_arn);
+    free(o->secret_arn);
+    free(o->kms_key);
+    ev_request_free(&o->req);
+    ev_buf_free(&o->resp);
+    free(o);
+}
+
+/* The engine's record of a connection, refreshed from the store; NULL when
+ * the connection is gone. A changed connection loses its token. */
+static oauth_t *oauth_of(ev_engine_t *e, const char *account, const char *region,
+                         const char *name)
+{
+    char *key = ev_xasprintf("%s|%s|%s", account, region, name);
+    ev_scope_t sc = {account, region};
+    ev_connection_t c;
+    oauth_t *o;
+
+    for (o = e->oauth; o; o = o->next)
+        if (strcmp(o->key, key) == 0)
+            break;
+    if (ev_store_begin(e->cfg.store, 0) != EV_OK) {
+        free(key);
+        return o;
+    }
+    if (ev_store_conn_get(e->cfg.store, sc, name, &c) != EV_OK) {
+        (void)ev_store_end(e->cfg.store, EV_OK);
+        free(key);
+        return NULL;
+    }
+    (void)ev_store_end(e->cfg.store, EV_OK);
+    if (!o) {
+        o = ev_xcalloc(1, sizeof(*o));
+        o->tag = T_FETCH;
+        o->key = key;
+        key = NULL;
+        o->account = ev_xstrdup(account);
+        o->region = ev_xstrdup(region);
+        o->name = ev_xstrdup(name);
+        o->next = e->oauth;
+        e->oauth = o;
+    }
+    if (o->conn_modified_ms != c.modified_ms) {
+        oauth_clear_token(o);
+        o->loaded = 0;
+        o->conn_modified_ms = c.modified_ms;
+    }
+    free(o->conn_arn);
+    free(o->secret_arn);
+    free(o->kms_key);
+    o->conn_arn = ev_xstrdup(c.arn);
+    o->secret_arn = c.secret_arn ? ev_xstrdup(c.secret_arn) : NULL;
+    o->kms_key = c.kms_key ? ev_xstrdup(c.kms_key) : NULL;
+    ev_connection_clear(&c);
+    free(key);
+    return o;
+}
+
+/* Loads the token sealed in the store (once per connection version). */
+static void oauth_load(ev_engine_t *e, oauth_t *o)
+{
+    ev_kms_t k = kms_of(e, o->account, o->region);
+    json_t *tok = NULL;
+    char *msg = NULL;
+
+    if (o->loaded || !o->secret_arn)
+        return;
+    o->loaded = 1;
+    if (ev_store_begin(e->cfg.store, 1) != EV_OK)
+        return;
+    if (ev_token_load(&k, o->secret_arn, o->conn_arn, &tok, &msg) == EV_OK &&
+        json_is_string(json_object_get(tok, "access_token"))) {
+        oauth_clear_token(o);
+        o->token = ev_xstrdup(json_string_value(json_object_get(tok, "access_token")));
+        o->expires_ms = json_integer_value(json_object_get(tok, "expires_ms"));
+    }
+    (void)ev_store_end(e->cfg.store, EV_OK);
+    free(msg);
+    ev_json_wipe(tok);
+}
+
+static int token_fresh(const oauth_t *o)
+{
+    /* Refreshed ahead of time: a token with less than 60 s left is not used. */
+    return o->token && o->expires_ms - ev_now_ms() > 60000;
+}
+
+static void start_fetch(ev_engine_t *e, oauth_t *o, const json_t *secret)
+{
+    char *err = NULL;
+
+    if (o->easy)
+        return; /* single flight */
+    ev_request_free(&o->req);
+    if (ev_oauth_request(secret, &o->req, &err) != EV_OK) {
+        free(err);
+        o->start_ms = ev_now_ms();
+        fetched(e, o, CURLE_URL_MALFORMAT);
+        return;
+    }
+    o->easy = curl_easy_init();
+    if (!o->easy)
+        abort();
+    for (size_t i = 0; i < o->req.nheaders; i++)
+        o->hdrs = curl_slist_append(o->hdrs, o->req.headers[i]);
+    o->hdrs = curl_slist_append(o->hdrs, "Expect:");
+    ev_buf_free(&o->resp);
+    ev_buf_init(&o->resp, EV_OAUTH_MAX_RESPONSE + 1);
+    o->start_ms = ev_now_ms();
+    curl_easy_setopt(o->easy, CURLOPT_URL, o->req.url);
+    curl_easy_setopt(o->easy, CURLOPT_CUSTOMREQUEST, o->req.method);
+    if (o->req.body) {
+        curl_easy_setopt(o->easy, CURLOPT_POSTFIELDS, o->req.body);
+        curl_easy_setopt(o->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->req.body_len);
+    }
+    curl_easy_setopt(o->easy, CURLOPT_HTTPHEADER, o->hdrs);
+    curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
+    curl_easy_setopt(o->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(o->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(o->easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(o->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(o->easy, CURLOPT_WRITEFUNCTION, on_fetch_body);
+    curl_easy_setopt(o->easy, CURLOPT_WRITEDATA, o);
+    curl_easy_setopt(o->easy, CURLOPT_PRIVATE, o);
+    curl_multi_add_handle(e->multi, o->easy);
+}
+
+/* The bearer token for a delivery, or NULL: the job is parked and a token
+ * request is under way (or the job was ended). */
+static const char *bearer_for(ev_engine_t *e, job_t *job)
+{
+    oauth_t *o = oauth_of(e, job->j.account, job->j.region, job->t->conn_name);
+
+    if (o) {
+        oauth_load(e, o);
+        if (token_fresh(o))
+            return o->token;
+        job->next = o->waiting;
+        o->waiting = job;
+        o->authorize = 0;
+        start_fetch(e, o, job->t->secret);
+        return NULL;
+    }
+    {
+        ev_job_result_t *r = new_result(e, job);
+
+        finish_dead(e, job, r, "NO_RESOURCE", "The connection no longer exists.", NULL);
+    }
+    return NULL;
+}
+
+static void drop_token(ev_engine_t *e, const job_t *job)
+{
+    oauth_t *o = oauth_of(e, job->j.account, job->j.region, job->t->conn_name);
+    ev_kms_t k;
+
+    if (!o)
+        return;
+    oauth_clear_token(o);
+    o->loaded = 1;
+    k = kms_of(e, o->account, o->region);
+    if (o->secret_arn && ev_store_begin(e->cfg.store, 1) == EV_OK) {
+        ev_err rc = ev_token_delete(&k, o->secret_arn);
+
+        (void)ev_store_end(e->cfg.store, rc);
+    }
+}
+
+/* Records the outcome of a token request on the connection. */
+static void set_connection(ev_engine_t *e, oauth_t *o, int ok, const char *reason)
+{
+    ev_scope_t sc = {o->account, o->region};
+    ev_connection_t c;
+    ev_err rc;
+
+    if (!ok) {
+        deauthorize(e, sc, o->name, reason);
+        return;
+    }
+    if (!o->authorize || ev_store_begin(e->cfg.store, 1) != EV_OK)
+        return;
+    rc = ev_store_conn_get(e->cfg.store, sc, o->name, &c);
+    if (rc == EV_OK && strcmp(c.state, "AUTHORIZING") == 0) {
+        free(c.state);
+        c.state = ev_xstrdup(c.connectivity ? "ACTIVE" : "AUTHORIZED");
+        free(c.state_reason);
+        c.state_reason = NULL;
+        c.authorized_ms = ev_now_ms();
+        rc = ev_store_conn_put(e->cfg.store, sc, &c);
+        if (rc == EV_OK)
+            o->conn_modified_ms = c.modified_ms;
+    }
+    ev_connection_clear(&c);
+    (void)ev_store_end(e->cfg.store, rc);
+}
+
+static void fetched(ev_engine_t *e, oauth_t *o, CURLcode cc)
+{
+    long status = 0;
+    char *token = NULL, *why = NULL, reason[512];
+    int64_t expires_in = -1, latency;
+    job_t *waiting;
+    int ok = 0;
+
+    if (o->easy) {
+        curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_multi_remove_handle(e->multi, o->easy);
+        curl_easy_cleanup(o->easy);
+        curl_slist_free_all(o->hdrs);
+        o->easy = NULL;
+        o->hdrs = NULL;
+    }
+    latency = ev_now_ms() - o->start_ms;
+    if (cc != CURLE_OK) {
+        snprintf(reason, sizeof(reason), "OAuth token retrieval failed: %s (%s).",
+                 cc == CURLE_URL_MALFORMAT ? "the token request cannot be built"
+                                           : curl_easy_strerror(cc),
+                 o->conn_arn ? "authorization endpoint" : "");
+    } else if (status < 200 || status > 299) {
+        snprintf(reason, sizeof(reason), "OAuth token retrieval failed: the authorization "
+                 "endpoint returned HTTP %ld.", status);
+    } else if (ev_oauth_parse(ev_buf_cstr(&o->resp), o->resp.failed ? EV_OAUTH_MAX_RESPONSE + 1
+                                                                    : o->resp.len,
+                              &token, &expires_in, &why) != EV_OK) {
+        snprintf(reason, sizeof(reason), "OAuth token retrieval failed: %s.", why);
+    } else {
+        ok = 1;
+        reason[0] = '\0';
+    }
+    free(why);
+    if (ok) {
+        ev_kms_t k = kms_of(e, o->account, o->region);
+        json_t *tok;
+        char *msg = NULL;
+
+        oauth_clear_token(o);
+        o->token = token;
+        token = NULL;
+        /* expires_in <= 0: usable for the deliveries waiting now only. */
+        o->expires_ms = expires_in < 0 ? INT64_MAX
+                        : expires_in == 0 ? ev_now_ms() + 60000
+                                          : ev_now_ms() + expires_in * 1000;
+        tok = json_pack("{s:s,s:I}", "access_token", o->token, "expires_ms",
+                        (json_int_t)o->expires_ms);
+        if (o->secret_arn && ev_store_begin(e->cfg.store, 1) == EV_OK) {
+            ev_err rc = ev_token_store(&k, o->kms_key, o->secret_arn, o->conn_arn, tok, &msg);
+
+            (void)ev_store_end(e->cfg.store, rc);
+        }
+        free(msg);
+        ev_json_wipe(tok);
+        o->loaded = 1;
+    }
+    ev_free_secret(token);
+    if (o->req.url) {
+        /* The history names the endpoint without the query (it may carry secrets). */
+        char *endpoint = ev_xstrndup(o->req.url, strcspn(o->req.url, "?"));
+
+        if (ev_outbox_record(e->reader, o->account, o->region, o->conn_arn ? o->conn_arn : "",
+                             endpoint, o->start_ms, (int)status, ok ? "success" : "failed",
+                             ok ? NULL : reason, latency) != EV_OK)
+            ev_warn("delivery: cannot record a token request");
+        free(endpoint);
+    }
+    set_connection(e, o, ok, reason);
+    waiting = o->waiting;
+    o->waiting = NULL;
+    while (waiting) {
+        job_t *job = waiting;
+
+        waiting = job->next;
+        job->next = NULL;
+        if (ok && o->token) {
+            start(e, job);
+        } else {
+            ev_job_result_t *r = new_result(e, job);
+
+            finish_dead(e, job, r, "NO_PERMISSIONS", reason, NULL);
+        }
+    }
+    if (ok && o->expires_ms != INT64_MAX && o->expires_ms - ev_now_ms() <= 60000)
+        oauth_clear_token(o); /* served the waiting deliveries; the next ones fetch again */
+}
+
+/* Starts the token exchange of every OAuth connection waiting in AUTHORIZING. */
+static void scan_authorizing(ev_engine_t *e, int64_t now)
+{
+    uint64_t gen = ev_store_generation(e->cfg.store);
+    ev_conn_ref_t *refs = NULL;
+    size_t n = 0;
+
+    if (gen == e->scan_gen && now - e->last_scan < 1000)
+        return;
+    e->scan_gen = gen;
+    e->last_scan = now;
+    if (ev_store_begin(e->cfg.store, 0) != EV_OK)
+        return;
+    if (ev_store_conn_refs(e->cfg.store, "OAUTH_CLIENT_CREDENTIALS", "AUTHORIZING", &refs, &n) !=
+        EV_OK)
+        n = 0;
+    (void)ev_store_end(e->cfg.store, EV_OK);
+    for (size_t i = 0; i < n; i++) {
+        oauth_t *o = oauth_of(e, refs[i].account, refs[i].region, refs[i].name);
+        ev_kms_t k;
+        json_t *secret = NULL;
+        char *msg = NULL;
+
+        if (!o || o->easy || !o->secret_arn)
+            continue;
+        k = kms_of(e, o->account, o->region);
+        if (ev_store_begin(e->cfg.store, 1) != EV_OK)
+            continue;
+        if (ev_secret_open(&k, o->secret_arn, o->conn_arn, &secret, &msg) == EV_OK) {
+            (void)ev_store_end(e->cfg.store, EV_OK);
+            o->authorize = 1;
+            start_fetch(e, o, secret);
+        } else {
+            ev_scope_t sc = {o->account, o->region};
+
+            (void)ev_store_end(e->cfg.store, EV_OK);
+            deauthorize(e, sc, o->name, msg ? msg : "The connection secret cannot be read.");
+        }
+        free(msg);
+        ev_json_wipe(secret);
+    }
+    ev_store_conn_refs_free(refs, n);
+}
+
+/* ---- claiming and dispatch ---- */
+
+static dest_t *dest_of(ev_engine_t *e, const dtarget_t *t)
+{
+    dest_t *d;
+
+    for (d = e->dests; d; d = d->next)
+        if (strcmp(d->arn, t->dest_arn) == 0)
+            break;
+    if (!d) {
+        d = ev_xcalloc(1, sizeof(*d));
+        d->arn = ev_xstrdup(t->dest_arn);
+        d->tokens = 1;
+        d->refill_ms = ev_now_ms();
+        d->next = e->dests;
+        e->dests = d;
+    }
+    d->rate = t->rate < 1 ? 1 : t->rate;
+    return d;
+}
+
+/* Handles a claimed job: queue it behind its destination or end it now. */
+static void admit(ev_engine_t *e, job_t *job)
+{
+    ev_job_result_t *r;
+    char *msg;
+
+    job->t = resolve(e, &job->j);
+    switch (job->t->kind) {
+    case K_API:
+        if (job->t->usable) {
+            job->d = dest_of(e, job->t);
+            if (job->d->tail)
+                job->d->tail->next = job;
+            else
+                job->d->head = job;
+            job->d->tail = job;
+            return;
+        }
+        r = new_result(e, job);
+        finish_dead(e, job, r, job->t->problem_code, job->t->problem, NULL);
+        return;
+    case K_SQS: {
+        ev_scope_t sc = {job->j.account, job->j.region};
+        char id[37];
+        ev_err rc = ev_store_begin(e->cfg.store, 1);
+
+        job->start_ms = ev_now_ms();
+        if (rc == EV_OK) {
+            rc = ev_store_sqs_send(e->cfg.store, sc, job->j.target_arn,
+                                   (const char *)job->j.payload, job->j.payload_len, NULL, 0,
+                                   job->start_ms, id);
+            rc = ev_store_end(e->cfg.store, rc);
+        }
+        r = new_result(e, job);
+        r->attempted = 1;
+        r->latency_ms = ev_now_ms() - job->start_ms;
+        if (rc == EV_OK) {
+            r->status = 200;
+            r->outcome = EV_JOB_DONE;
+            r->result = "success";
+        } else {
+            msg = ev_xasprintf("The queue %s does not exist.", job->j.target_arn);
+            finish_dead(e, job, r, "NO_RESOURCE", msg, NULL);
+            free(msg);
+        }
+        return;
+    }
+    case K_UNSUPPORTED:
+        r = new_result(e, job);
+        msg = ev_xasprintf("evbridge cannot deliver to %s (unsupported target type).",
+                           job->j.target_arn);
+        finish_dead(e, job, r, "NO_RESOURCE", msg, NULL);
+        free(msg);
+        return;
+    default:
+        /* The rule or target was deleted after the event was accepted. */
+        r = new_result(e, job);
+        r->outcome = EV_JOB_DEAD;
+        r->result = "dropped";
+        r->error = "NO_RESOURCE: the rule or target no longer exists";
+        return;
+    }
+}
+
+static void claim(ev_engine_t *e, int64_t now)
+{
+    ev_outbox_job_t *jobs = NULL;
+    size_t n = 0;
+    int room = MAX_IN_MEMORY - (int)e->in_memory;
+
+    if (room <= 0)
+        return;
+    if (ev_outbox_claim(e->reader, now, room < CLAIM_BATCH ? room : CLAIM_BATCH, &jobs, &n) !=
+        EV_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        job_t *job = ev_xcalloc(1, sizeof(*job));
+
+        job->tag = T_JOB;
+        job->j = jobs[i]; /* takes the strings */
+        e->in_memory++;
+        admit(e, job);
+    }
+    free(jobs);
+    if (n == (size_t)CLAIM_BATCH)
+        atomic_store(&e->woken, 1); /* more may be waiting */
+}
+
+/* Starts what the token buckets allow; returns ms until a token is due. */
+static int64_t dispatch(ev_engine_t *e, int64_t now)
+{
+    int64_t wait = 1000;
+
+    for (dest_t *d = e->dests; d; d = d->next) {
+        /* A small burst (a tenth of a second's worth) keeps any one-second
+         * window close to the rate. */
+        double burst = d->rate / 10.0 < 1.0 ? 1.0 : d->rate / 10.0;
+
+        d->tokens += (double)(now - d->refill_ms) * d->rate / 1000.0;
+        if (d->tokens > burst)
+            d->tokens = burst;
+        d->refill_ms = now;
+        while (d->head && d->tokens >= 1.0 && d->inflight < PER_DEST_INFLIGHT) {
+            job_t *job = d->head;
+
+            d->head = job->next;
+            if (!d->head)
+                d->tail = NULL;
+            job->next = NULL;
+            d->tokens -= 1.0;
+            start(e, job);
+        }
+        if (d->head && d->tokens < 1.0) {
+            int64_t need = (int64_t)((1.0 - d->tokens) * 1000.0 / d->rate) + 1;
+
+            if (need < wait)
+                wait = need;
+        }
+    }
+    return wait;
+}
+
+static void *engine_main(void *arg)
+{
+    ev_engine_t *e = arg;
+
+    if (ev_outbox_recover(e->reader) != EV_OK)
+        ev_error("delivery: cannot recover claimed jobs");
+    atomic_store(&e->woken, 1);
+    e->next_due = 0;
+    while (!atomic_load(&e->stop)) {
+        int64_t now = ev_now_ms(), wait;
+        int running = 0, left;
+        CURLMsg *m;
+
+        if (atomic_exchange(&e->woken, 0) || now >= e->next_due) {
+            e->next_due = INT64_MAX;
+            claim(e, now);
+            if (ev_outbox_next_due(e->reader, &e->next_due) != EV_OK)
+                e->next_due = now + 1000;
+        }
+        scan_authorizing(e, now);
+        wait = dispatch(e, now);
+        curl_multi_perform(e->multi, &running);
+        while ((m = curl_multi_info_read(e->multi, &left)))
+            if (m->msg == CURLMSG_DONE)
+                completed(e, m->easy_handle, m->data.result);
+        flush(e);
+        if (now - e->last_prune > 60000) {
+            e->last_prune = now;
+            if (ev_outbox_prune_history(e->reader, now - e->cfg.history_ms) != EV_OK)
+                ev_warn("delivery: cannot prune the history");
+        }
+        if (e->next_due != INT64_MAX && e->next_due - now < wait)
+            wait = e->next_due - now < 0 ? 0 : e->next_due - now;
+        if (!atomic_load(&e->woken))
+            curl_multi_poll(e->multi, NULL, 0, (int)(wait < 1 ? 1 : wait), NULL);
+    }
+    return NULL;
+}
+
+static void wake(void *arg)
+{
+    ev_engine_t *e = arg;
+
+    atomic_store(&e->woken, 1);
+    curl_multi_wakeup(e->multi);
+}
+
+ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg, size_t msglen)
+{
+    ev_engine_t *e = ev_xcalloc(1, sizeof(*e));
+
+    *out = NULL;
+    e->cfg = *cfg;
+    if (!e->cfg.timeout_ms)
+        e->cfg.timeout_ms = 5000;
+    if (!e->cfg.backoff_base_ms)
+        e->cfg.backoff_base_ms = 1000;
+    if (!e->cfg.backoff_cap_ms)
+        e->cfg.backoff_cap_ms = 60000;
+    if (!e->cfg.history_ms)
+        e->cfg.history_ms = 7LL * 24 * 3600 * 1000;
+    if (ev_outbox_reader_open(cfg->db_path, &e->reader, msg, msglen) != EV_OK) {
+        free(e);
+        return EV_ERR_INTERNAL;
+    }
+    e->multi = curl_multi_init();
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PER_DEST_INFLIGHT);
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        snprintf(msg, msglen, "cannot start the delivery engine");
+        curl_multi_cleanup(e->multi);
+        ev_outbox_reader_close(e->reader);
+        free(e);
+        return EV_ERR_INTERNAL;
+    }
+    ev_outbox_set_notify(cfg->outbox, wake, e);
+    *out = e;
+    return EV_OK;
+}
+
+void ev_engine_stop(ev_engine_t *e)
+{
+    if (!e)
+        return;
+    ev_outbox_set_notify(e->cfg.outbox, NULL, NULL);
+    atomic_store(&e->stop, 1);
+    curl_multi_wakeup(e->multi);
+    pthread_join(e->thread, NULL);
+    /* Abandon transfers and queued jobs: they stay 'inflight' in the outbox
+     * and are recovered at the next start. */
+    while (e->sending) {
+        job_t *job = e->sending;
+        ev_job_result_t *r;
+
+        e->sending = job->snext;
+        curl_multi_remove_handle(e->multi, job->easy);
+        curl_easy_cleanup(job->easy);
+        curl_slist_free_all(job->hdrs);
+        job->easy = NULL;
+        job->hdrs = NULL;
+        r = new_result(e, job);
+        r->outcome = EV_JOB_RETRY;
+        r->due_ms = 0;
+    }
+    while (e->dests) {
+        dest_t *d = e->dests;
+
+        e->dests = d->next;
+        while (d->head) {
+            job_t *job = d->head;
+            ev_job_result_t *r;
+
+            d->head = job->next;
+            r = new_result(e, job);
+            r->outcome = EV_JOB_RETRY;
+            r->due_ms = 0;
+        }
+        free(d->arn);
+        free(d);
+    }
+    while (e->oauth) {
+        oauth_t *o = e->oauth;
+
+        e->oauth = o->next;
+        if (o->easy) {
+            curl_multi_remove_handle(e->multi, o->easy);
+            curl_easy_cleanup(o->easy);
+            curl_slist_free_all(o->hdrs);
+        }
+        while (o->waiting) {
+            job_t *job = o->waiting;
+            ev_job_result_t *r;
+
+            o->waiting = job->next;
+            r = new_result(e, job);
+            r->outcome = EV_JOB_RETRY;
+            r->due_ms = 0;
+        }
+        oauth_free(o);
+    }
+    flush(e);
+    drop_cache(e);
+    curl_multi_cleanup(e->multi);
+    ev_outbox_reader_close(e->reader);
+    free(e->res);
+    free(e->res_jobs);
+    free(e->res_strings);
+    free(e);
+}
