@@ -235,6 +235,13 @@ static void free_credentials(ev_credential_t *c, size_t n)
     free(c);
 }
 
+/* The engine's way to put an event on a bus (event-bus targets). */
+static ev_err bus_put(void *ud, const char *account, const char *region, const char *bus_arn,
+                      const char *event, size_t len)
+{
+    return ev_api_bus_put(ud, account, region, bus_arn, event, len);
+}
+
 /* Proves the master key is the one this data directory was created with. */
 static int check_master_key(ev_app_t *app)
 {
@@ -417,6 +424,8 @@ static int serve(int argc, char **argv)
     ecfg.backoff_base_ms = base;
     ecfg.backoff_cap_ms = cap;
     ecfg.history_ms = days * 24 * 3600 * 1000;
+    ecfg.bus_put = bus_put;
+    ecfg.bus_put_ud = &app;
     if (ev_engine_start(&ecfg, &engine, msg, sizeof(msg)) != EV_OK) {
         fprintf(stderr, "evbridge: %s\n", msg);
         goto out;

@@ -71,10 +71,23 @@ json_t *ev_api_deliveries_json(ev_store_t *st, const char *account, const char *
 /* Prints ev_api_deliveries_json's document as a table. */
 void ev_api_deliveries_print(FILE *f, const json_t *doc);
 
+/*
+ * Puts an event (envelope JSON) on a bus of the same account and region, as
+ * an event-bus target does: its rules match it and their targets get jobs
+ * (same event id). EV_ERR_NOT_FOUND: no such bus; EV_ERR_ACCESS_DENIED:
+ * another account or region.
+ */
+EV_MUST_CHECK ev_err ev_api_bus_put(ev_app_t *app, const char *account, const char *region,
+                                    const char *bus_arn, const char *event, size_t len);
+
 /* The thread that fires scheduled rules (rate() and cron()). */
 typedef struct ev_scheduler ev_scheduler_t;
 EV_MUST_CHECK ev_err ev_scheduler_start(ev_app_t *app, ev_scheduler_t **out);
 void ev_scheduler_stop(ev_scheduler_t *s);
+
+/* Ends pending SQS ReceiveMessage long polls at once, and every later one
+ * after a single attempt (call before ev_server_stop, which waits for them). */
+void ev_api_stop_waiting(void);
 
 /* Releases caches built while serving (call after the server stopped). */
 void ev_api_cleanup(void);

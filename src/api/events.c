@@ -377,6 +377,103 @@ static ev_job_t *new_job(jobs_t *j)
     return &j->jobs[j->n++];
 }
 
+/* Matches an envelope against a bus runtime and adds one job per
+ * (matching rule, target) whose input renders a payload. */
+static void route_event(ev_call_t *c, bus_rt_t *rt, const char *id, const char *env, size_t len,
+                        const char *now_iso, jobs_t *jobs)
+{
+    const uint64_t *tags;
+    size_t ntags = 0;
+
+    if (ev_matcher_match(rt->matcher, env, len, scratch(), &tags, &ntags) != EV_MATCH_OK)
+        ntags = 0;
+    for (size_t k = 0; k < ntags; k++) {
+        const rt_rule_t *r = &rt->rules[tags[k]];
+
+        for (size_t x = 0; x < r->ntargets; x++) {
+            ev_xform_vars_t vars = {r->arn, r->name, now_iso};
+            ev_job_t *job;
+            ev_buf_t payload;
+
+            if (!r->targets[x].xform)
+                continue;
+            ev_buf_init(&payload, MAX_PAYLOAD_BYTES);
+            if (ev_xform_apply(r->targets[x].xform, env, len, &vars, &payload) != EV_OK ||
+                payload.failed) {
+                /* AWS too sends nothing when a template renders no payload. */
+                ev_debug("rule %s target %s: no payload for this event", r->arn,
+                         r->targets[x].id);
+                ev_buf_free(&payload);
+                continue;
+            }
+            job = new_job(jobs);
+            job->account = c->scope.account;
+            job->region = c->scope.region;
+            job->event_id = own(jobs, ev_xstrdup(id));
+            job->bus = rt->key + strlen(c->scope.account) + strlen(c->scope.region) + 2;
+            job->rule_arn = r->arn;
+            job->target_id = r->targets[x].id;
+            job->target_arn = r->targets[x].arn;
+            job->payload_len = payload.len;
+            job->payload = own(jobs, ev_buf_steal(&payload, NULL));
+            job->event_ms = c->now_ms;
+            job->due_ms = c->now_ms;
+        }
+    }
+}
+
+static void jobs_free(jobs_t *jobs)
+{
+    for (size_t k = 0; k < jobs->nowned; k++)
+        free(jobs->owned[k]);
+    free(jobs->owned);
+    free(jobs->jobs);
+}
+
+ev_err ev_api_bus_put(ev_app_t *app, const char *account, const char *region,
+                      const char *bus_arn, const char *event, size_t len)
+{
+    char *prefix = ev_xasprintf("arn:aws:events:%s:%s:event-bus/", region, account);
+    json_t *doc = json_loadb(event, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    char now_iso[32];
+    jobs_t jobs = {0};
+    ev_call_t c;
+    bus_rt_t *rt;
+    ev_err rc = EV_OK;
+
+    memset(&c, 0, sizeof(c));
+    c.app = app;
+    c.scope.account = account;
+    c.scope.region = region;
+    c.now_ms = ev_now_ms();
+    /* Only buses of the same account and region: cross-account delivery needs
+     * permissions evbridge does not model. */
+    if (strncmp(bus_arn, prefix, strlen(prefix)) != 0) {
+        rc = EV_ERR_ACCESS_DENIED;
+        goto out;
+    }
+    if (!json_is_object(doc) || !id) {
+        rc = EV_ERR_VALIDATION;
+        goto out;
+    }
+    rt = acquire(&c, bus_arn + strlen(prefix));
+    if (!rt->exists) {
+        release(rt);
+        rc = EV_ERR_NOT_FOUND;
+        goto out;
+    }
+    iso_time(c.now_ms, now_iso);
+    route_event(&c, rt, id, event, len, now_iso, &jobs);
+    rc = ev_outbox_enqueue(app->outbox, jobs.jobs, jobs.n);
+    release(rt);
+out:
+    jobs_free(&jobs);
+    json_decref(doc);
+    free(prefix);
+    return rc;
+}
+
 static ev_err put_events(ev_call_t *c)
 {
     json_t *entries = json_object_get(c->in, "Entries"), *e, *results = json_array();
@@ -397,8 +494,6 @@ static ev_err put_events(ev_call_t *c)
     json_array_foreach(entries, i, e) {
         char id[37], when[32], *detail = NULL, *bus;
         json_t *err = check_entry(e, &detail), *t;
-        const uint64_t *tags;
-        size_t ntags = 0;
         ev_buf_t env;
         int64_t event_ms = c->now_ms;
 
@@ -419,43 +514,8 @@ static ev_err put_events(ev_call_t *c)
         bus = ev__bus_name(c, ev__str(e, "EventBusName"));
         rts[i] = acquire(c, bus);
         free(bus);
-        if (env.failed || ev_matcher_match(rts[i]->matcher, env.p, env.len, scratch(), &tags,
-                                           &ntags) != EV_MATCH_OK)
-            ntags = 0;
-        for (size_t k = 0; k < ntags; k++) {
-            const rt_rule_t *r = &rts[i]->rules[tags[k]];
-
-            for (size_t x = 0; x < r->ntargets; x++) {
-                ev_xform_vars_t vars = {r->arn, r->name, now_iso};
-                ev_job_t *job;
-                ev_buf_t payload;
-
-                if (!r->targets[x].xform)
-                    continue;
-                ev_buf_init(&payload, MAX_PAYLOAD_BYTES);
-                if (ev_xform_apply(r->targets[x].xform, env.p, env.len, &vars, &payload) !=
-                        EV_OK ||
-                    payload.failed) {
-                    /* AWS too sends nothing when a template renders no payload. */
-                    ev_debug("rule %s target %s: no payload for this event", r->arn,
-                             r->targets[x].id);
-                    ev_buf_free(&payload);
-                    continue;
-                }
-                job = new_job(&jobs);
-                job->account = c->scope.account;
-                job->region = c->scope.region;
-                job->event_id = own(&jobs, ev_xstrdup(id));
-                job->bus = rts[i]->key + strlen(c->scope.account) + strlen(c->scope.region) + 2;
-                job->rule_arn = r->arn;
-                job->target_id = r->targets[x].id;
-                job->target_arn = r->targets[x].arn;
-                job->payload_len = payload.len;
-                job->payload = own(&jobs, ev_buf_steal(&payload, NULL));
-                job->event_ms = c->now_ms;
-                job->due_ms = c->now_ms;
-            }
-        }
+        if (!env.failed)
+            route_event(c, rts[i], id, env.p, env.len, now_iso, &jobs);
         ev_buf_free(&env);
     }
     rc = ev_outbox_enqueue(c->app->outbox, jobs.jobs, jobs.n);
@@ -469,10 +529,7 @@ out:
     for (size_t k = 0; k < 10; k++)
         if (rts[k])
             release(rts[k]);
-    for (size_t k = 0; k < jobs.nowned; k++)
-        free(jobs.owned[k]);
-    free(jobs.owned);
-    free(jobs.jobs);
+    jobs_free(&jobs);
     json_decref(results);
     return rc;
 }
@@ -539,10 +596,7 @@ ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_rule_t *r, int6
     }
     if (rc == EV_OK)
         rc = ev_outbox_enqueue(app->outbox, jobs.jobs, jobs.n);
-    for (size_t k = 0; k < jobs.nowned; k++)
-        free(jobs.owned[k]);
-    free(jobs.owned);
-    free(jobs.jobs);
+    jobs_free(&jobs);
     ev_store_target_list_free(targets, n);
     ev_buf_free(&env);
     json_decref(entry);

@@ -34,7 +34,7 @@
 #define DEFAULT_MAX_RETRIES 185
 #define DEFAULT_MAX_AGE_S 86400
 
-enum { K_GONE, K_API, K_SQS, K_UNSUPPORTED };
+enum { K_GONE, K_API, K_SQS, K_BUS, K_UNSUPPORTED };
 
 typedef struct dtarget {
     char *key;
@@ -313,6 +313,8 @@ static dtarget_t *resolve(ev_engine_t *e, const ev_outbox_job_t *j)
             resolve_api(e, sc, j->target_arn, t, &deauth);
         else if (strncmp(j->target_arn, "arn:aws:sqs:", 12) == 0)
             t->kind = K_SQS;
+        else if (strstr(j->target_arn, ":event-bus/") && e->cfg.bus_put)
+            t->kind = K_BUS;
         else
             t->kind = K_UNSUPPORTED;
     }
@@ -1086,6 +1088,31 @@ static void admit(ev_engine_t *e, job_t *job)
         } else {
             msg = ev_xasprintf("The queue %s does not exist.", job->j.target_arn);
             finish_dead(e, job, r, "NO_RESOURCE", msg, NULL);
+            free(msg);
+        }
+        return;
+    }
+    case K_BUS: {
+        ev_err rc;
+
+        job->start_ms = ev_now_ms();
+        rc = e->cfg.bus_put(e->cfg.bus_put_ud, job->j.account, job->j.region, job->j.target_arn,
+                            (const char *)job->j.payload, job->j.payload_len);
+        r = new_result(e, job);
+        r->attempted = 1;
+        r->latency_ms = ev_now_ms() - job->start_ms;
+        if (rc == EV_OK) {
+            r->status = 200;
+            r->outcome = EV_JOB_DONE;
+            r->result = "success";
+        } else {
+            msg = ev_xasprintf(rc == EV_ERR_ACCESS_DENIED
+                                   ? "evbridge delivers only to buses of the same account and "
+                                     "region (%s)."
+                                   : "The event bus %s does not exist or the event is not valid.",
+                               job->j.target_arn);
+            finish_dead(e, job, r, rc == EV_ERR_ACCESS_DENIED ? "NO_PERMISSIONS" : "NO_RESOURCE",
+                        msg, NULL);
             free(msg);
         }
         return;

@@ -23,6 +23,10 @@ typedef struct {
     int64_t backoff_base_ms;         /* first retry delay bound (default 1 s) */
     int64_t backoff_cap_ms;          /* largest retry delay bound (default 60 s) */
     int64_t history_ms;              /* attempt history retention (default 7 days) */
+    /* Delivers to an event-bus target (put the event on that bus). */
+    ev_err (*bus_put)(void *ud, const char *account, const char *region, const char *bus_arn,
+                      const char *event, size_t len);
+    void *bus_put_ud;
 } ev_engine_cfg_t;
 
 typedef struct ev_engine ev_engine_t;
