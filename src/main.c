@@ -450,7 +450,7 @@ static int serve(int argc, char **argv)
     cfg.default_region = o.region;
     cfg.creds = creds;
     cfg.ncreds = ncreds;
-    cfg.threads = 4;
+    cfg.threads = 16; /* SQS long polls hold a worker each */
     cfg.timeout_s = (unsigned int)idle;
     cfg.app = &app;
     if (ev_server_start(&cfg, &srv, msg, sizeof(msg)) != EV_OK) {
@@ -462,6 +462,7 @@ static int serve(int argc, char **argv)
             o.allow_http ? ", http:// endpoints allowed" : "");
     if (sigwait(&sigs, &sig) == 0)
         ev_info("signal %d: stopping", sig);
+    ev_api_stop_waiting(); /* long polls answer now instead of at their end */
     ev_server_stop(srv);
     srv = NULL;
     status = 0;

@@ -10,6 +10,7 @@
  * scheme and host is accepted by its last two path segments.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,9 @@ static const char *const all_names[] = {
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Set once the server stops: long polls end at once instead of holding it up. */
+static atomic_int stop_waiting;
 
 static int64_t *numeric_field(ev_sqs_queue_t *q, size_t i)
 {
@@ -230,9 +234,12 @@ static ev_err check_kept(ev_call_t *c, const char *name, const char *v, char **o
     }
     if (*v && strcmp(name, "KmsMasterKeyId") != 0) {
         /* Policy, RedrivePolicy, RedriveAllowPolicy: JSON documents. */
+        int is_doc;
+
         j = json_loads(v, 0, NULL);
+        is_doc = json_is_object(j);
         json_decref(j);
-        if (!json_is_object(j))
+        if (!is_doc)
             return bad_value(c, name);
     }
     *out = ev_xstrdup(v);
@@ -299,14 +306,14 @@ static void set_extra(ev_sqs_queue_t *q, const json_t *extra)
 }
 
 /* The first attribute of attrs whose value differs from existing queue q's, or NULL. */
-static const char *differing_attr(const json_t *attrs, const ev_sqs_queue_t *want,
+static const char *differing_attr(json_t *attrs, const ev_sqs_queue_t *want,
                                   const json_t *want_extra, const ev_sqs_queue_t *q,
                                   const json_t *extra)
 {
     const char *name;
     json_t *jv;
 
-    json_object_foreach((json_t *)attrs, name, jv) {
+    json_object_foreach(attrs, name, jv) {
         char *a, *b;
         int same;
 
@@ -338,14 +345,14 @@ static int name_ok(const char *name)
 
 static ev_err create_queue(ev_call_t *c)
 {
-    const char *name = ev__str(c->in, "QueueName"), *key;
+    const char *name = ev__str(c->in, "QueueName"), *key, *differs;
     json_t *attrs = ev__obj(c->in, "Attributes"), *tags = ev__obj(c->in, "tags");
     json_t *extra = json_object(), *old_extra = NULL, *tv;
     ev_sqs_queue_t q = {0}, old = {0};
-    char *url = NULL, *res;
-    const char *differs;
+    char *url = NULL;
     ev_err rc;
 
+    /* Attributes first: a FIFO queue (a ".fifo" name) is refused as such. */
     for (size_t i = 0; i < COUNT(numeric); i++)
         *numeric_field(&q, i) = numeric[i].def;
     rc = apply_attrs(c, attrs, &q, extra, 1);
@@ -368,8 +375,7 @@ static ev_err create_queue(ev_call_t *c)
     }
     if (rc != EV_ERR_NOT_FOUND)
         goto out;
-    res = ev_xstrdup(name);
-    q.name = res;
+    q.name = ev_xstrdup(name);
     q.arn = ev__arn(c, "sqs", name);
     q.created_ms = q.modified_ms = c->now_ms;
     set_extra(&q, extra);
@@ -416,6 +422,18 @@ static ev_err get_queue_url(ev_call_t *c)
     return rc;
 }
 
+/* True when the JSON list names holds the string name. */
+static int listed(const json_t *names, const char *name)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(names, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return 1;
+    return 0;
+}
+
 static ev_err get_queue_attributes(ev_call_t *c)
 {
     json_t *names = json_object_get(c->in, "AttributeNames"), *v, *out = json_object();
@@ -423,7 +441,7 @@ static ev_err get_queue_attributes(ev_call_t *c)
     ev_sqs_counts_t counts;
     ev_sqs_queue_t q;
     size_t i;
-    int all = 0;
+    int all = listed(names, "All");
     ev_err rc = load_queue(c, &q);
 
     if (rc)
@@ -431,9 +449,7 @@ static ev_err get_queue_attributes(ev_call_t *c)
     json_array_foreach(names, i, v) {
         const char *n = json_string_value(v);
 
-        if (n && strcmp(n, "All") == 0)
-            all = 1;
-        else if (!n || !known_attr(n)) {
+        if (!n || (strcmp(n, "All") != 0 && !known_attr(n))) {
             rc = ev_fail(c, EV_ERR_SQS_ATTR_NAME, "Unknown Attribute %s.", n ? n : "");
             goto out;
         }
@@ -443,12 +459,10 @@ static ev_err get_queue_attributes(ev_call_t *c)
         goto out;
     extra = extra_of(&q);
     for (i = 0; i < COUNT(all_names); i++) {
-        int asked = all;
-        char *value;
+        char *value = all || listed(names, all_names[i])
+                          ? queue_attr(&q, extra, &counts, all_names[i])
+                          : NULL;
 
-        for (size_t j = 0; !asked && j < json_array_size(names); j++)
-            asked = strcmp(json_string_value(json_array_get(names, j)), all_names[i]) == 0;
-        value = asked ? queue_attr(&q, extra, &counts, all_names[i]) : NULL;
         if (value)
             json_object_set_new(out, all_names[i], json_string(value));
         free(value);
@@ -508,11 +522,6 @@ static int chars_ok(const char *s, size_t n)
     return 1;
 }
 
-static ev_err invalid_attr(ev_call_t *c, const char *fmt, const char *name)
-{
-    return ev_fail(c, EV_ERR_SQS_INVALID_VALUE, fmt, name);
-}
-
 static int attr_name_ok(const char *n)
 {
     size_t len = strlen(n);
@@ -551,44 +560,47 @@ static ev_err check_attr(ev_call_t *c, const char *name, const json_t *v, ev_sqs
     double d;
 
     if (strlen(name) >= MAX_ATTR_NAME)
-        return invalid_attr(c, "Message (user) attribute names must be shorter than 256 Bytes%s",
-                            "");
+        return ev_fail(c, EV_ERR_SQS_INVALID_VALUE,
+                       "Message (user) attribute names must be shorter than 256 Bytes");
     if (!attr_name_ok(name))
-        return invalid_attr(c, "Message (user) attribute name '%s' is invalid. Names can only "
-                            "contain alphanumeric characters, hyphens, underscores and periods, "
-                            "and cannot start or end with a period or contain two in a row.",
-                            name);
+        return ev_fail(c, EV_ERR_SQS_INVALID_VALUE,
+                       "Message (user) attribute name '%s' is invalid. Names can only contain "
+                       "alphanumeric characters, hyphens, underscores and periods, and cannot "
+                       "start or end with a period or contain two in a row.", name);
     if (strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0)
-        return invalid_attr(c, "Message (user) attribute name '%s' is invalid: names beginning "
-                            "with 'AWS.' or 'Amazon.' are reserved.", name);
+        return ev_fail(c, EV_ERR_SQS_INVALID_VALUE,
+                       "Message (user) attribute name '%s' is invalid: names beginning with "
+                       "'AWS.' or 'Amazon.' are reserved.", name);
     kind = type ? base_type(type) : 0;
     if (!kind || strlen(type) >= MAX_ATTR_NAME)
-        return invalid_attr(c, "The type of message (user) attribute '%s' is invalid. You must "
-                            "use only the following supported type prefixes: Binary, Number, "
-                            "String.", name);
+        return ev_fail(c, EV_ERR_SQS_INVALID_VALUE,
+                       "The type of message (user) attribute '%s' is invalid. You must use only "
+                       "the following supported type prefixes: Binary, Number, String.", name);
     a->name = name;
     a->type = type;
     if (kind == 'B') {
         bytes = bv ? ev_base64_decode(bv, strlen(bv), &n) : NULL;
         free(bytes);
         if (!bytes || n == 0)
-            return invalid_attr(c, "Message (user) attribute '%s' must contain a non-empty value "
-                                "of type 'Binary'.", name);
+            return ev_fail(c, EV_ERR_SQS_INVALID_VALUE, "Message (user) attribute '%s' must "
+                           "contain a non-empty value of type 'Binary'.", name);
         a->value = bv;
         return EV_OK;
     }
     if (!sv || !*sv)
         return ev_fail(c, EV_ERR_SQS_INVALID_VALUE, "Message (user) attribute '%s' must contain "
                        "a non-empty value of type '%s'.", name, kind == 'N' ? "Number" : "String");
-    if (!chars_ok(sv, strlen(sv)))
-        return invalid_attr(c, "Message (user) attribute '%s' contains characters outside the "
-                            "allowed set: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | "
-                            "#x10000 to #x10FFFF", name);
+    if (strlen(sv) != json_string_length(json_object_get(v, "StringValue")) ||
+        !chars_ok(sv, strlen(sv)))
+        return ev_fail(c, EV_ERR_SQS_INVALID_VALUE,
+                       "Message (user) attribute '%s' contains characters outside the allowed "
+                       "set: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to "
+                       "#x10FFFF", name);
     if (kind == 'N') {
         d = strtod(sv, &end);
-        if (*end || end == sv || !isfinite(d))
-            return invalid_attr(c, "Could not cast message attribute '%s' value to number.",
-                                name);
+        if (*end || end == sv || !isfinite(d) || strspn(sv, "0123456789+-.eE") != strlen(sv))
+            return ev_fail(c, EV_ERR_SQS_INVALID_VALUE,
+                           "Could not cast message attribute '%s' value to number.", name);
     }
     a->value = sv;
     return EV_OK;
@@ -720,13 +732,10 @@ static int wants_system(const ev_call_t *c, const char *name)
     static const char *const lists[] = {"AttributeNames", "MessageSystemAttributeNames"};
 
     for (size_t l = 0; l < COUNT(lists); l++) {
-        json_t *names = json_object_get(c->in, lists[l]), *v;
-        size_t i;
+        json_t *names = json_object_get(c->in, lists[l]);
 
-        json_array_foreach(names, i, v)
-            if (json_is_string(v) && (strcmp(json_string_value(v), "All") == 0 ||
-                                      strcmp(json_string_value(v), name) == 0))
-                return 1;
+        if (listed(names, "All") || listed(names, name))
+            return 1;
     }
     return 0;
 }
@@ -788,10 +797,15 @@ static json_t *message_json(const ev_call_t *c, const ev_sqs_message_t *m)
     return o;
 }
 
-/* Sleeps in POLL_MS steps until the store changes or until_ms passes. */
+void ev_api_stop_waiting(void)
+{
+    atomic_store(&stop_waiting, 1);
+}
+
+/* Sleeps in POLL_MS steps until the store changes, until_ms passes or the server stops. */
 static void wait_for_change(ev_store_t *st, uint64_t seen, int64_t until_ms)
 {
-    while (ev_store_generation(st) == seen) {
+    while (ev_store_generation(st) == seen && !atomic_load(&stop_waiting)) {
         int64_t left = until_ms - ev_now_ms();
         struct timespec ts = {0, 0};
 
@@ -841,7 +855,7 @@ static ev_err receive_message(ev_call_t *c)
         rc = ev_store_end(st, rc);
         if (rc == EV_OK && deadline < 0)
             deadline = now + (wait < 0 ? q.wait : wait) * 1000;
-        if (rc || n > 0 || now >= deadline)
+        if (rc || n > 0 || now >= deadline || atomic_load(&stop_waiting))
             break;
         wait_for_change(st, seen, next < deadline ? next : deadline);
     }

@@ -8,7 +8,6 @@
 static const struct {
     int status;
     const char *type;
-    const char *query; /* x-amzn-query-error of query-compatible services, else NULL */
 } err_table[EV_ERR__COUNT] = {
     [EV_OK] = {200, ""},
     [EV_ERR_UNKNOWN_OPERATION] = {400, "UnknownOperationException"},
@@ -46,26 +45,32 @@ static const struct {
     [EV_ERR_KMS_UNSUPPORTED] = {400, "UnsupportedOperationException"},
     [EV_ERR_KMS_TAG] = {400, "TagException"},
     [EV_ERR_KMS_INTERNAL] = {500, "KMSInternalException"},
-    [EV_ERR_SQS_NO_QUEUE] = {400, "com.amazonaws.sqs#QueueDoesNotExist",
-                             "AWS.SimpleQueueService.NonExistentQueue;Sender"},
-    [EV_ERR_SQS_QUEUE_EXISTS] = {400, "com.amazonaws.sqs#QueueNameExists",
-                                 "QueueAlreadyExists;Sender"},
-    [EV_ERR_SQS_INVALID_VALUE] = {400, "com.amazon.coral.service#InvalidParameterValueException",
-                                  "InvalidParameterValue;Sender"},
+    [EV_ERR_SQS_NO_QUEUE] = {400, "com.amazonaws.sqs#QueueDoesNotExist"},
+    [EV_ERR_SQS_QUEUE_EXISTS] = {400, "com.amazonaws.sqs#QueueNameExists"},
+    [EV_ERR_SQS_INVALID_VALUE] = {400, "com.amazon.coral.service#InvalidParameterValueException"},
     [EV_ERR_SQS_MISSING_PARAM] = {400,
-                                  "com.amazon.coral.service#MissingRequiredParameterException",
-                                  "MissingParameter;Sender"},
-    [EV_ERR_SQS_ATTR_NAME] = {400, "com.amazonaws.sqs#InvalidAttributeName",
-                              "InvalidAttributeName;Sender"},
-    [EV_ERR_SQS_ATTR_VALUE] = {400, "com.amazonaws.sqs#InvalidAttributeValue",
-                               "InvalidAttributeValue;Sender"},
-    [EV_ERR_SQS_RECEIPT] = {404, "com.amazonaws.sqs#ReceiptHandleIsInvalid",
-                            "ReceiptHandleIsInvalid;Sender"},
-    [EV_ERR_SQS_CONTENTS] = {400, "com.amazonaws.sqs#InvalidMessageContents",
-                             "InvalidMessageContents;Sender"},
-    [EV_ERR_SQS_UNSUPPORTED] = {400, "com.amazonaws.sqs#UnsupportedOperation",
-                                "AWS.SimpleQueueService.UnsupportedOperation;Sender"},
-    [EV_ERR_SQS_ADDRESS] = {404, "com.amazonaws.sqs#InvalidAddress", "InvalidAddress;Sender"},
+                                  "com.amazon.coral.service#MissingRequiredParameterException"},
+    [EV_ERR_SQS_ATTR_NAME] = {400, "com.amazonaws.sqs#InvalidAttributeName"},
+    [EV_ERR_SQS_ATTR_VALUE] = {400, "com.amazonaws.sqs#InvalidAttributeValue"},
+    [EV_ERR_SQS_RECEIPT] = {404, "com.amazonaws.sqs#ReceiptHandleIsInvalid"},
+    [EV_ERR_SQS_CONTENTS] = {400, "com.amazonaws.sqs#InvalidMessageContents"},
+    [EV_ERR_SQS_UNSUPPORTED] = {400, "com.amazonaws.sqs#UnsupportedOperation"},
+    [EV_ERR_SQS_ADDRESS] = {404, "com.amazonaws.sqs#InvalidAddress"},
+};
+
+/* x-amzn-query-error of the errors of query-compatible services (SQS): the
+ * code of the service's former query protocol, and the fault. */
+static const char *const query_table[EV_ERR__COUNT] = {
+    [EV_ERR_SQS_NO_QUEUE] = "AWS.SimpleQueueService.NonExistentQueue;Sender",
+    [EV_ERR_SQS_QUEUE_EXISTS] = "QueueAlreadyExists;Sender",
+    [EV_ERR_SQS_INVALID_VALUE] = "InvalidParameterValue;Sender",
+    [EV_ERR_SQS_MISSING_PARAM] = "MissingParameter;Sender",
+    [EV_ERR_SQS_ATTR_NAME] = "InvalidAttributeName;Sender",
+    [EV_ERR_SQS_ATTR_VALUE] = "InvalidAttributeValue;Sender",
+    [EV_ERR_SQS_RECEIPT] = "ReceiptHandleIsInvalid;Sender",
+    [EV_ERR_SQS_CONTENTS] = "InvalidMessageContents;Sender",
+    [EV_ERR_SQS_UNSUPPORTED] = "AWS.SimpleQueueService.UnsupportedOperation;Sender",
+    [EV_ERR_SQS_ADDRESS] = "InvalidAddress;Sender",
 };
 
 const char *ev_err_type(ev_err e)
@@ -86,5 +91,5 @@ const char *ev_err_query(ev_err e)
 {
     if ((unsigned)e >= EV_ERR__COUNT)
         return NULL;
-    return err_table[e].query;
+    return query_table[e];
 }

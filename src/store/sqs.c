@@ -602,13 +602,14 @@ ev_err ev_store_sqs_receive(ev_store_t *st, ev_scope_t sc, const ev_sqs_queue_t 
     if (rc == EV_OK)
         rc = next_visible(st, sc, q, now_ms, next_ms);
     free(seqs);
-    if (rc || n == 0) {
-        ev_store_sqs_messages_free(list, n);
-        return rc;
+    if (rc == EV_OK && n > 0) {
+        *out = list;
+        *n_out = n;
+        list = NULL;
+        n = 0;
     }
-    *out = list;
-    *n_out = n;
-    return EV_OK;
+    ev_store_sqs_messages_free(list, n);
+    return rc;
 }
 
 void ev_store_sqs_messages_free(ev_sqs_message_t *list, size_t n)
