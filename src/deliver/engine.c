@@ -67,6 +67,7 @@ typedef struct oauth {
     char *token;              /* NULL: none */
     int64_t expires_ms;       /* INT64_MAX: until a 401/407 */
     int loaded;               /* the stored token was looked for */
+    int usable;               /* the connection is AUTHORIZED (or ACTIVE) */
     int authorize;            /* this request authorizes an AUTHORIZING connection */
     CURL *easy;
     struct curl_slist *hdrs;
@@ -527,7 +528,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 static const char *bearer_for(ev_engine_t *e, job_t *job);
 
-static void start(ev_engine_t *e, job_t *job)
+/* Sends a job; an OAuth job uses `token` when given (a token that was just
+ * fetched for it), else the connection's current one. */
+static void start_with(ev_engine_t *e, job_t *job, const char *token)
 {
     ev_request_in_t in;
     char *err = NULL;
@@ -535,7 +538,7 @@ static void start(ev_engine_t *e, job_t *job)
     const char *bearer = NULL;
 
     if (job->t->auth_type && strcmp(job->t->auth_type, "OAUTH_CLIENT_CREDENTIALS") == 0) {
-        bearer = bearer_for(e, job);
+        bearer = token ? token : bearer_for(e, job);
         if (!bearer)
             return; /* parked until the token request ends */
     }
@@ -593,6 +596,11 @@ static void start(ev_engine_t *e, job_t *job)
         e->sending->sprev = job;
     e->sending = job;
     curl_multi_add_handle(e->multi, job->easy);
+}
+
+static void start(ev_engine_t *e, job_t *job)
+{
+    start_with(e, job, NULL);
 }
 
 static void drop_token(ev_engine_t *e, const job_t *job);
@@ -743,6 +751,7 @@ static oauth_t *oauth_of(ev_engine_t *e, const char *account, const char *region
         o->loaded = 0;
         o->conn_modified_ms = c.modified_ms;
     }
+    o->usable = strcmp(c.state, "AUTHORIZED") == 0 || strcmp(c.state, "ACTIVE") == 0;
     free(o->conn_arn);
     free(o->secret_arn);
     free(o->kms_key);
@@ -829,6 +838,12 @@ static const char *bearer_for(ev_engine_t *e, job_t *job)
 {
     oauth_t *o = oauth_of(e, job->j.account, job->j.region, job->t->conn_name);
 
+    if (o && !o->usable) {
+        ev_job_result_t *r = new_result(e, job);
+
+        finish_dead(e, job, r, "NO_PERMISSIONS", "The connection is not authorized.", NULL);
+        return NULL;
+    }
     if (o) {
         oauth_load(e, o);
         if (token_fresh(o))
@@ -969,7 +984,7 @@ static void fetched(ev_engine_t *e, oauth_t *o, CURLcode cc)
         waiting = job->next;
         job->next = NULL;
         if (ok && o->token) {
-            start(e, job);
+            start_with(e, job, o->token);
         } else {
             ev_job_result_t *r = new_result(e, job);
 
@@ -1225,8 +1240,17 @@ static void *engine_main(void *arg)
         }
         if (e->next_due != INT64_MAX && e->next_due - now < wait)
             wait = e->next_due - now < 0 ? 0 : e->next_due - now;
-        if (!atomic_load(&e->woken))
-            curl_multi_poll(e->multi, NULL, 0, (int)(wait < 1 ? 1 : wait), NULL);
+        {
+            /* Transfers added after curl_multi_perform (retries, waiting
+             * deliveries) must not sleep: curl says when it next needs us. */
+            long ct = -1;
+
+            curl_multi_timeout(e->multi, &ct);
+            if (ct >= 0 && ct < wait)
+                wait = ct;
+        }
+        if (!atomic_load(&e->woken) && wait > 0)
+            curl_multi_poll(e->multi, NULL, 0, (int)wait, NULL);
     }
     return NULL;
 }

@@ -290,7 +290,7 @@ ev_err ev_outbox_claim(ev_outbox_reader_t *r, int64_t now_ms, int max, ev_outbox
 {
     ev_outbox_job_t *list = ev_xcalloc((size_t)(max > 0 ? max : 1), sizeof(*list));
     size_t n = 0;
-    int rc;
+    int rc = SQLITE_DONE;
 
     *jobs = NULL;
     *n_out = 0;
@@ -317,9 +317,26 @@ ev_err ev_outbox_claim(ev_outbox_reader_t *r, int64_t now_ms, int max, ev_outbox
         j->event_ms = sqlite3_column_int64(r->claim, 9);
         j->attempts = sqlite3_column_int(r->claim, 10);
     }
-    /* Step to the end so the UPDATE completes (RETURNING yields rows first). */
-    while (sqlite3_step(r->claim) == SQLITE_ROW)
-        ;
+    /* Never step again after an error (e.g. SQLITE_BUSY on the first step):
+     * a second step would run the UPDATE and its rows would be lost. */
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_reset(r->claim);
+        if (n == 0) { /* the statement failed as a whole: nothing was claimed */
+            free(list);
+            return EV_ERR_INTERNAL;
+        }
+        /* Rows already returned are claimed: hand them over, never drop them. */
+        ev_error("outbox: claim interrupted: %s", sqlite3_errmsg(r->db));
+        *jobs = list;
+        *n_out = n;
+        return EV_OK;
+    }
+    if (rc == SQLITE_ROW) {
+        /* The limit is reached: step to the end so the statement completes; the
+         * subquery's LIMIT guarantees no further row. */
+        while (sqlite3_step(r->claim) == SQLITE_ROW)
+            ev_error("outbox: claim returned more rows than asked");
+    }
     sqlite3_reset(r->claim);
     *jobs = list;
     *n_out = n;
