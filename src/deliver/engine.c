@@ -127,6 +127,7 @@ struct ev_engine {
 
 static void fetched(ev_engine_t *e, oauth_t *o, CURLcode cc);
 static size_t on_fetch_body(char *p, size_t size, size_t n, void *ud);
+static void scrub_response(job_t *job);
 
 /* ---- small helpers ---- */
 
@@ -603,6 +604,42 @@ static void start(ev_engine_t *e, job_t *job)
     start_with(e, job, NULL);
 }
 
+/* Overwrites every occurrence of s (at least 4 bytes) in buf with '*'. */
+static void mask(char *buf, size_t len, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n < 4)
+        return;
+    for (char *p = buf; (p = memmem(p, len - (size_t)(p - buf), s, n)); p += n)
+        memset(p, '*', n);
+}
+
+/* An endpoint may echo what it received: the history keeps no credential
+ * (the values of the request's custom and auth headers are masked). */
+static void scrub_response(job_t *job)
+{
+    static const char *const keys[] = {"password", "api_key_value", "client_secret"};
+    char *buf = job->resp.p;
+
+    if (!buf)
+        return;
+    for (size_t i = 0; i < job->req.nheaders; i++) {
+        const char *h = job->req.headers[i], *colon = strchr(h, ':'), *sp;
+
+        if (!colon || strncasecmp(h, "Content-Type:", 13) == 0 ||
+            strncasecmp(h, "User-Agent:", 11) == 0 || strncasecmp(h, "Range:", 6) == 0 ||
+            strncasecmp(h, "Accept-Encoding:", 16) == 0)
+            continue;
+        mask(buf, job->resp.len, colon + 2);
+        sp = strchr(colon + 2, ' '); /* "Basic x" / "Bearer x": the credential alone too */
+        if (sp)
+            mask(buf, job->resp.len, sp + 1);
+    }
+    for (size_t i = 0; job->t && job->t->secret && i < 3; i++)
+        mask(buf, job->resp.len, jstr(job->t->secret, keys[i]));
+}
+
 static void drop_token(ev_engine_t *e, const job_t *job);
 
 static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
@@ -634,6 +671,7 @@ static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
     r->attempted = 1;
     r->status = cc == CURLE_OK ? (int)status : 0;
     r->latency_ms = ev_now_ms() - job->start_ms;
+    scrub_response(job);
     r->response = ev_buf_cstr(&job->resp);
     r->response_len = job->resp.len;
     if (cc != CURLE_OK) {

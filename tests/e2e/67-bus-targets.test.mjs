@@ -107,3 +107,44 @@ test('a bus of another account, or a Lambda function, is a failed invocation in 
     assert.equal(byId.lambda.Result, 'failed');
     assert.match(byId.lambda.Error, /^NO_RESOURCE: evbridge cannot deliver to arn:aws:lambda:us-east-1:000000000000:function:f \(unsupported target type\)\./);
 });
+
+test('a response that echoes the credentials is recorded with them masked', async () => {
+    const key = 'k3y-ECHOED-IN-RESPONSE';
+    const user = 'echo-user', pass = 'p4ss-ECHOED-IN-RESPONSE';
+    const basic = Buffer.from(`${user}:${pass}`).toString('base64');
+    rx.script('/echo', [{ status: 200, body: `{"seen":{"x-k":"${key}"}}` }]);
+    rx.script('/echo-basic', [{ status: 500, body: `you sent ${pass} and ${basic}` }, { status: 200 }]);
+    const c1 = await eb.send(new CreateConnectionCommand({
+        Name: 'echo-key', AuthorizationType: 'API_KEY',
+        AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-k', ApiKeyValue: key } },
+    }));
+    const c2 = await eb.send(new CreateConnectionCommand({
+        Name: 'echo-basic', AuthorizationType: 'BASIC',
+        AuthParameters: { BasicAuthParameters: { Username: user, Password: pass } },
+    }));
+    const d1 = await eb.send(new CreateApiDestinationCommand({
+        Name: 'echo-d1', ConnectionArn: c1.ConnectionArn, InvocationEndpoint: rx.url('/echo'),
+        HttpMethod: 'POST',
+    }));
+    const d2 = await eb.send(new CreateApiDestinationCommand({
+        Name: 'echo-d2', ConnectionArn: c2.ConnectionArn, InvocationEndpoint: rx.url('/echo-basic'),
+        HttpMethod: 'POST',
+    }));
+    await eb.send(new PutRuleCommand({ Name: 'echo', EventPattern: '{"source":["echo"]}' }));
+    await eb.send(new PutTargetsCommand({
+        Rule: 'echo', Targets: [{ Id: 'a', Arn: d1.ApiDestinationArn }, { Id: 'b', Arn: d2.ApiDestinationArn }],
+    }));
+    await eb.send(new PutEventsCommand({ Entries: [{ Source: 'echo', DetailType: 't', Detail: '{}' }] }));
+    const rows = await eventually(async () => {
+        const x = await srv.deliveries({ rule: 'echo' });
+        assert.equal(x.length, 3);
+        return x;
+    });
+    const all = JSON.stringify(rows);
+    for (const secret of [key, pass, basic])
+        assert.ok(!all.includes(secret), `${secret} is not in the history`);
+    const a = rows.find((x) => x.TargetId === 'a');
+    assert.equal(a.ResponseBody, `{"seen":{"x-k":"${'*'.repeat(key.length)}"}}`);
+    const b = rows.find((x) => x.TargetId === 'b' && x.HttpStatus === 500);
+    assert.equal(b.ResponseBody, `you sent ${'*'.repeat(pass.length)} and ${'*'.repeat(basic.length)}`);
+});
