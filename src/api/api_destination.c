@@ -92,7 +92,7 @@ static ev_err create_api_destination(ev_call_t *c)
 {
     const char *name = ev__str(c->in, "Name");
     json_t *rate = json_object_get(c->in, "InvocationRateLimitPerSecond");
-    ev_api_destination_t d = {0}, old;
+    ev_api_destination_t d = {0}, old = {0};
     ev_connection_t conn;
     int64_t count;
     char uuid[37], *res;

@@ -84,7 +84,7 @@ static ev_err create_event_bus(ev_call_t *c)
 {
     const char *name = ev__str(c->in, "Name");
     json_t *tags = json_object_get(c->in, "Tags"), *t;
-    ev_bus_t b = {0}, old;
+    ev_bus_t b = {0}, old = {0};
     int64_t n;
     size_t i;
     char *res;

@@ -349,7 +349,7 @@ static ev_err create_connection(ev_call_t *c)
     const char *name = ev__str(c->in, "Name");
     const auth_kind_t *k = kind_of(ev__str(c->in, "AuthorizationType"));
     json_t *auth = ev__obj(c->in, "AuthParameters");
-    ev_connection_t conn = {0}, old;
+    ev_connection_t conn = {0}, old = {0};
     int64_t count;
     char uuid[37], *res;
     ev_err rc;

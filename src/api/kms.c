@@ -368,7 +368,7 @@ static ev_err alias_target(ev_call_t *c, kms_call_t *k, ev_kms_key_t *key)
 static ev_err create_alias(ev_call_t *c)
 {
     const char *name = ev__str(c->in, "AliasName");
-    ev_kms_alias_t a = {0}, old;
+    ev_kms_alias_t a = {0}, old = {0};
     kms_call_t k;
     ev_kms_key_t key = {0};
     ev_err rc = check_alias_name(c, name);

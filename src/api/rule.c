@@ -55,7 +55,7 @@ static ev_err put_rule(ev_call_t *c)
     const char *name = ev__str(c->in, "Name"), *pattern = ev__str(c->in, "EventPattern");
     const char *schedule = ev__str(c->in, "ScheduleExpression");
     json_t *tags = json_object_get(c->in, "Tags"), *t;
-    ev_rule_t r = {0}, old;
+    ev_rule_t r = {0}, old = {0};
     char *bus = NULL;
     int64_t n;
     size_t i;
