@@ -361,6 +361,13 @@ static int serve(int argc, char **argv)
     int sig, status = 1;
 
     memset(&app, 0, sizeof(app));
+    /* Blocked before any thread exists: every thread inherits the mask, so
+     * the signals reach only the sigwait below. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
     if (parse_options(argc, argv, &o) != 0)
         return 2;
     if (ev_log_parse_level(o.log_level, &lvl) != 0) {
@@ -438,12 +445,6 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "evbridge: initialisation failed\n");
         goto out;
     }
-    /* Workers inherit this mask, so the signals reach only sigwait below. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
     memset(&cfg, 0, sizeof(cfg));
     cfg.host = host;
     cfg.port = port;
