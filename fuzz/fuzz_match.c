@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (ntags != nrtags || ntags > 16)
             abort();
-        memcpy(sorted, tags, ntags * sizeof(uint64_t));
+        if (ntags)
+            memcpy(sorted, tags, ntags * sizeof(uint64_t));
         qsort(sorted, ntags, sizeof(uint64_t), cmp_u64);
         for (i = 0; i < ntags; i++) {
             if (sorted[i] != rtags[i])

@@ -226,7 +226,7 @@ static uint32_t path_child(bctx_t *b, uint32_t parent, const char *seg, size_t n
     EV__VEC_FREE(&key);
     if (added) {
         ev__kent_t ke;
-        ev__pnode_t pn = {EV__NONE, 0};
+        ev__pnode_t pn = {EV__NONE, 0, 0};
 
         memset(&ke, 0, sizeof(ke));
         ke.parent = parent;
@@ -367,7 +367,8 @@ static void cond_key(const ev__cond_t *c, charv_t *out)
 
         for (i = 0; i < c->n; i++)
             k[i] = ev__num_key(c->num[i]);
-        qsort(k, c->n, sizeof(uint64_t), cmp_u64);
+        if (c->n > 1)
+            qsort(k, c->n, sizeof(uint64_t), cmp_u64);
         for (i = 0; i < c->n; i++) {
             if (i == 0 || k[i] != k[i - 1])
                 k[j++] = k[i];
@@ -392,7 +393,8 @@ static void cond_key(const ev__cond_t *c, charv_t *out)
 
         if (c->n)
             memcpy(s, c->s, c->n * sizeof(ev__str_t));
-        qsort(s, c->n, sizeof(ev__str_t), cmp_str);
+        if (c->n > 1)
+            qsort(s, c->n, sizeof(ev__str_t), cmp_str);
         for (i = 0; i < c->n; i++) {
             if (i == 0 || cmp_str(&s[i], &s[i - 1]) != 0)
                 putbytes(out, s[i].p, s[i].n);
@@ -633,7 +635,8 @@ static uint32_t clause_intern(bctx_t *b, uint32_t pnode, const ev__str_t *path,
         k.cond = &conds[i];
         EV__VEC_PUSH(&ck, k);
     }
-    qsort(ck.p, ck.n, sizeof(ckey_t), cmp_ckey);
+    if (ck.n > 1)
+        qsort(ck.p, ck.n, sizeof(ckey_t), cmp_ckey);
     put32(&key, pnode);
     for (i = 0; i < ck.n; i++) {
         if (i > 0 && cmp_ckey(&ck.p[i], &ck.p[i - 1]) == 0)
@@ -730,8 +733,10 @@ static void add_branch(bctx_t *b, const ev__branch_t *br, uint32_t rule)
             EV__VEC_PUSH(&req, pi.it.clause);
         EV__VEC_PUSH(&items, pi);
     }
-    qsort(items.p, items.n, sizeof(pitem_t), cmp_pitem);
-    qsort(req.p, req.n, sizeof(uint32_t), cmp_u32);
+    if (items.n > 1)
+        qsort(items.p, items.n, sizeof(pitem_t), cmp_pitem);
+    if (req.n > 1)
+        qsort(req.p, req.n, sizeof(uint32_t), cmp_u32);
     memset(&cj, 0, sizeof(cj));
     cj.rule = rule;
     cj.item_off = (uint32_t)b->items.n;
@@ -812,7 +817,8 @@ static void freeze_stab(bctx_t *b, void *vec, ev__stab_t *t, uint32_t ab_base)
     memset(t, 0, sizeof(*t));
     if (v->n == 0)
         return;
-    qsort(v->p, v->n, sizeof(bstr_t), cmp_bstr);
+    if (v->n > 1)
+        qsort(v->p, v->n, sizeof(bstr_t), cmp_bstr);
     for (i = 0; i < v->n; i++) {
         if (i == 0 || cmp_bstr(&v->p[i], &v->p[i - 1]) != 0)
             nuniq++;
@@ -870,7 +876,8 @@ static void freeze_trie(bctx_t *b, btrie_t *bt, ev__trie_t *t, uint32_t ab_base,
         btnode_t *bn = &bt->nodes.p[i];
         ev__tnode_t *n = &t->nodes[i];
 
-        qsort(bn->edges.p, bn->edges.n, sizeof(bedge_t), cmp_bedge);
+        if (bn->edges.n > 1)
+            qsort(bn->edges.p, bn->edges.n, sizeof(bedge_t), cmp_bedge);
         n->edge_off = (uint32_t)e;
         n->nedge = (uint32_t)bn->edges.n;
         for (k = 0; k < bn->edges.n; k++, e++) {
@@ -945,7 +952,8 @@ static void freeze_ivs(bctx_t *b, void *vec, ev__ivs_t *t, uint32_t ab_base)
         keys[nk++] = v->p[i].lo;
         keys[nk++] = v->p[i].hi;
     }
-    qsort(keys, nk, sizeof(ev__k128_t), cmp_k128);
+    if (nk > 1)
+        qsort(keys, nk, sizeof(ev__k128_t), cmp_k128);
     for (i = 0, j = 0; i < nk; i++) {
         if (j == 0 || cmp_k128(&keys[i], &keys[j - 1]) != 0)
             keys[j++] = keys[i];
@@ -981,7 +989,23 @@ static void freeze_ivs(bctx_t *b, void *vec, ev__ivs_t *t, uint32_t ab_base)
             }
         }
     }
-    qsort(tg.p, tg.n, sizeof(tagged_t), cmp_tagged);
+    if (tg.n > 1)
+        qsort(tg.p, tg.n, sizeof(tagged_t), cmp_tagged);
+    t->busy = ev__mx_calloc(nslots, 1);
+    for (i = 0; i < tg.n; i++) {
+        /* Mark the slots below each tree node that holds something. */
+        uint32_t nd = tg.p[i].node, lo = nd, hi = nd;
+
+        while (lo < size) {
+            lo = 2 * lo;
+            hi = 2 * hi + 1;
+        }
+        for (j = lo - size; j <= hi - size && j < nslots; j++)
+            t->busy[j] = 1;
+    }
+    t->all_busy = 1;
+    for (j = 0; j < nslots; j++)
+        t->all_busy &= t->busy[j];
     t->hit = ev__mx_calloc(2 * size, sizeof(ev__span_t));
     t->blk = ev__mx_calloc(2 * size, sizeof(ev__span_t));
     for (i = 0; i < tg.n; i = j) {
@@ -1014,7 +1038,8 @@ static size_t trie_mem(const ev__trie_t *t)
 
 static size_t ivs_mem(const ev__ivs_t *v)
 {
-    return v->nkeys * sizeof(ev__k128_t) + (size_t)v->size * 4 * sizeof(ev__span_t);
+    return v->nkeys * sizeof(ev__k128_t) + (size_t)v->size * 4 * sizeof(ev__span_t) +
+           2 * (size_t)v->nkeys + 1;
 }
 
 static void freeze_vm(bctx_t *b, bvm_t *bv, ev__vm_t *vm, uint32_t *slot_base, wcpv_t *wcps,
@@ -1086,7 +1111,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
     u32v_t slot_clause = {0};
-    ev__pnode_t root = {EV__NONE, 0};
+    ev__pnode_t root = {EV__NONE, 0, 0};
 
     memset(&b, 0, sizeof(b));
     b.m = m;
@@ -1098,7 +1123,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     tags = ev__mx_alloc((bld->rules.n + 1) * sizeof(uint64_t));
     for (i = 0; i < bld->rules.n; i++)
         tags[i] = bld->rules.p[i].tag;
-    qsort(tags, bld->rules.n, sizeof(uint64_t), cmp_u64);
+    if (bld->rules.n > 1)
+        qsort(tags, bld->rules.n, sizeof(uint64_t), cmp_u64);
     for (i = 0; i < bld->rules.n; i++) {
         if (ntags == 0 || tags[ntags - 1] != tags[i])
             tags[ntags++] = tags[i];
@@ -1164,7 +1190,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         brnode_t *bn = &b.rnodes.p[i];
         ev__rnode_t *rn = &m->rnodes[i];
 
-        qsort(bn->kids.p, bn->kids.n, sizeof(struct bkid), cmp_bkid);
+        if (bn->kids.n > 1)
+            qsort(bn->kids.p, bn->kids.n, sizeof(struct bkid), cmp_bkid);
         rn->kid_off = (uint32_t)nkids;
         rn->nkid = (uint32_t)bn->kids.n;
         for (j = 0; j < bn->kids.n; j++, nkids++) {
@@ -1205,6 +1232,36 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
             m->kslots[s] = (uint32_t)i + 1;
         }
     }
+    /* Inline child lists for nodes with few children (no hashing when scanning). */
+    {
+        uint32_t *fill = ev__mx_calloc(m->npnodes + 1, sizeof(uint32_t));
+        size_t nsk = 0;
+
+        for (i = 0; i < m->npnodes; i++) {
+            if (m->pnodes[i].nchild <= EV__SMALL_KIDS) {
+                m->pnodes[i].kid_off = (uint32_t)nsk;
+                nsk += m->pnodes[i].nchild;
+            }
+        }
+        m->skids = ev__mx_alloc((nsk + 1) * sizeof(ev__skid_t));
+        for (i = 0; i < b.kents.n; i++) {
+            const ev__kent_t *ke = &b.kents.p[i];
+            ev__pnode_t *par = &m->pnodes[ke->parent];
+
+            if (par->nchild <= EV__SMALL_KIDS) {
+                ev__skid_t *sk = &m->skids[par->kid_off + fill[ke->parent]++];
+
+                sk->len = ke->len;
+                sk->child = ke->child;
+                sk->off = ke->off;
+                sk->w8 = 0;
+                memcpy(&sk->w8, b.blob.p + ke->off,
+                       ke->len < 8 ? ke->len : 8);
+            }
+        }
+        free(fill);
+        m->memory += nsk * sizeof(ev__skid_t);
+    }
     m->ids = b.ids.p;
     m->nids = b.ids.n;
     m->blob = b.blob.p;
@@ -1236,6 +1293,7 @@ static void free_trie(ev__trie_t *t)
 
 static void free_ivs(ev__ivs_t *v)
 {
+    free(v->busy);
     free(v->keys);
     free(v->hit);
     free(v->blk);
@@ -1271,6 +1329,7 @@ static void matcher_free(ev_matcher_t *m)
     free(m->wcps);
     free(m->pnodes);
     free(m->kents);
+    free(m->skids);
     free(m->kslots);
     free(m->ids);
     free(m->blob);

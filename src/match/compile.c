@@ -204,8 +204,9 @@ static void path_push(comp_t *c, const char *name, size_t n)
     EV__VEC_PUSH(&c->path_lens, c->path.n);
     if (c->path.n)
         EV__VEC_PUSH(&c->path, '.');
-    EV__VEC_RESERVE(&c->path, c->path.n + n);
-    memcpy(c->path.p + c->path.n, name, n);
+    EV__VEC_RESERVE(&c->path, c->path.n + n + 1);
+    if (n)
+        memcpy(c->path.p + c->path.n, name, n);
     c->path.n += n;
 }
 

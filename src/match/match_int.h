@@ -224,6 +224,24 @@ int ev__num_classify_slow(const char *s, size_t n, double *d /* OUT */);
 int ev__num_classify(const char *s, size_t n, double *d /* OUT */);
 /* Order-preserving unsigned key of a double (+0 == -0). */
 uint64_t ev__num_key(double d);
+/* A number's significant digits: value = (neg ? -1 : 1) * w * 10^q, nd digits (no trailing 0). */
+typedef struct {
+    int neg, zero;
+    int nd;   /* -1: more than 19 significant digits before trimming (slow path) */
+    uint64_t w;
+    long q;
+} ev__dec_t;
+
+/*
+ * Builds an ev__dec_t from a validated number's parts (fa, fb NULL without a
+ * fraction); bytes before lim may be read past the digits.
+ */
+void ev__dec_from_parts(ev__dec_t *d, int neg, const char *ia, const char *ib, const char *fa,
+                        const char *fb, long exp, const char *lim);
+/* An estimate of the value within 4 ulp, for pre-filtering; 0 if none is available. */
+int ev__dec_estimate(const ev__dec_t *d, double *out /* OUT */);
+/* ev__num_classify for a number already decoded (text s, n still needed on the slow path). */
+int ev__dec_classify(const ev__dec_t *d, const char *s, size_t n, double *out /* OUT */);
 
 /* --- case folding (equals-ignore-case) ---------------------------------- */
 
@@ -293,11 +311,19 @@ typedef struct {
     uint32_t off, n; /* a list in ev_matcher.ids */
 } ev__span_t;
 
-/* Field-path trie node. Children are found through the key map. */
+/* Field-path trie node. Few children are listed inline; more go through the key map. */
 typedef struct {
     uint32_t vm;     /* value matcher, or EV__NONE */
     uint32_t nchild; /* 0: the values below need no key lookups */
+    uint32_t kid_off; /* when nchild <= EV__SMALL_KIDS: children in ev_matcher.skids */
 } ev__pnode_t;
+
+#define EV__SMALL_KIDS 8
+
+typedef struct {
+    uint64_t w8;              /* the first (up to) 8 key bytes, zero-padded */
+    uint32_t len, child, off; /* key segment bytes at blob + off */
+} ev__skid_t;
 
 /* (parent node, one key segment) -> child node. */
 typedef struct {
@@ -345,6 +371,8 @@ typedef struct {
     uint32_t size;    /* leaves, a power of two >= 2 * nkeys + 1 */
     ev__span_t *hit;  /* per tree node, 2 * size */
     ev__span_t *blk;
+    uint8_t *busy;    /* per elementary slot: some interval covers it */
+    uint8_t all_busy; /* every slot is busy: pre-filtering cannot help */
 } ev__ivs_t;
 
 /* A wildcard to check: positive (hit `target` clause) or anything-but (block slot). */
@@ -413,6 +441,7 @@ struct ev_matcher {
     uint32_t npnodes;
     ev__kent_t *kents;
     uint32_t nkents;
+    ev__skid_t *skids;
     uint32_t *kslots;
     uint32_t kmask;
     ev__vm_t *vms;

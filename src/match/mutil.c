@@ -99,7 +99,10 @@ void *ev__arena_alloc(ev__arena_t *a, size_t n)
 
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (!a->head || a->size - a->used < n) {
-        sz = n > 4096 ? n : 4096;
+        /* Start small (most patterns are tiny), double up to 4 KiB chunks. */
+        sz = a->head ? (a->head->size < 4096 ? a->head->size * 2 : 4096) : 512;
+        if (sz < n)
+            sz = n;
         c = ev__mx_alloc(ARENA_HDR + sz);
         c->next = a->head;
         c->size = sz;

@@ -144,6 +144,31 @@ static int dec_same(const dec_t *a, const dec_t *b)
            memcmp(a->dig, b->dig, (size_t)a->nd) == 0;
 }
 
+/*
+ * Moves the last mantissa digit of a "%.Ne" text one unit away from zero;
+ * returns 0 when that would carry into a new digit (such a neighbour has
+ * fewer significant digits and was tried with a smaller N).
+ */
+static int bump_last(char *t)
+{
+    char *e = strchr(t, 'e'), *q;
+
+    if (!e)
+        return 0;
+    for (q = e - 1; q >= t; q--) {
+        if (*q == '.')
+            continue;
+        if (*q < '0' || *q > '9')
+            return 0;
+        if (*q < '9') {
+            (*q)++;
+            return 1;
+        }
+        *q = '0';
+    }
+    return 0;
+}
+
 int ev__num_classify_slow(const char *s, size_t n, double *out)
 {
     char small[128], *buf = small, tmp[64];
@@ -166,10 +191,19 @@ int ev__num_classify_slow(const char *s, size_t n, double *out)
     }
     if (d.zero || d.nd > 17)
         goto out;
-    /* Shortest round-trip form; Java prefers a closer 2-digit form over 1 digit. */
+    /*
+     * Shortest round-trip form (Java 19+ Double.toString): the fewest digits
+     * p for which some p-digit decimal reads back as v; among those, the
+     * closest to v. printf gives the closest p-digit decimal, but at a power
+     * of two the rounding interval is lopsided, so its neighbour one unit up
+     * may read back when it does not. Java also prefers a closer 2-digit form
+     * over a 1-digit one (only subnormals are affected).
+     */
     for (p = 1; p <= 17; p++) {
         snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
         if (strtod(tmp, NULL) == v)
+            break;
+        if (bump_last(tmp) && strtod(tmp, NULL) == v)
             break;
     }
     dec_parse(tmp, strlen(tmp), &sh);
@@ -204,15 +238,143 @@ static const long double p10l[27] = {
 };
 #endif
 
+/* The value of 8 ASCII digits (SWAR: pairs, then quads, then the whole). */
+static inline uint64_t parse8(const char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    v = (v & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
+    v = (v & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
+    return (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
+}
+
+static const uint64_t p10u[9] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+};
+
+/* w followed by the n digits at p; bytes up to lim may be read. */
+static inline uint64_t accumulate(uint64_t w, const char *p, size_t n, const char *lim)
+{
+    while (n >= 8) {
+        w = w * 100000000ull + parse8(p);
+        p += 8;
+        n -= 8;
+    }
+    if (n && lim - p >= 8) {
+        /* One load: shift the n digits to the top, the bytes after them out. */
+        uint64_t v;
+
+        memcpy(&v, p, 8);
+        v <<= 8 * (8 - n);
+        v = (v & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
+        v = (v & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
+        v = (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
+        return w * p10u[n] + v;
+    }
+    while (n--)
+        w = w * 10 + (uint64_t)(*p++ - '0');
+    return w;
+}
+
+void ev__dec_from_parts(ev__dec_t *d, int neg, const char *ia, const char *ib, const char *fa,
+                        const char *fb, long exp, const char *lim)
+{
+    long len, f = fa ? fb - fa : 0, tz = 0;
+    uint64_t w;
+
+    d->neg = neg;
+    if (*ia == '0') {
+        /* Integer part is 0: significant digits start after the fraction's zeros. */
+        ib = ia;
+        while (fa && fa < fb && *fa == '0')
+            fa++;
+    }
+    len = (ib - ia) + (fa ? fb - fa : 0);
+    d->zero = len == 0;
+    if (len == 0 || len > 19) {
+        d->nd = len ? -1 : 0;
+        return;
+    }
+    w = accumulate(0, ia, (size_t)(ib - ia), lim);
+    if (fa)
+        w = accumulate(w, fa, (size_t)(fb - fa), lim);
+    while (w % 10 == 0) {
+        w /= 10;
+        tz++;
+    }
+    d->w = w;
+    d->nd = (int)(len - tz);
+    d->q = tz - f + exp;
+}
+
+/* Splits a valid JSON number text into its parts. */
+static void parts_of(const char *s, size_t n, ev__dec_t *d)
+{
+    const char *p = s, *end = s + n, *ia, *ib, *fa = NULL, *fb = NULL;
+    long exp = 0;
+    int neg = *p == '-', eneg = 0;
+
+    p += neg;
+    ia = p;
+    while (p < end && (unsigned)(*p - '0') <= 9)
+        p++;
+    ib = p;
+    if (p < end && *p == '.') {
+        fa = ++p;
+        while (p < end && (unsigned)(*p - '0') <= 9)
+            p++;
+        fb = p;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
+            if (exp < 1000000000)
+                exp = exp * 10 + (*p - '0');
+        }
+        if (eneg)
+            exp = -exp;
+    }
+    ev__dec_from_parts(d, neg, ia, ib, fa, fb, exp, end);
+}
+
+int ev__dec_estimate(const ev__dec_t *d, double *out)
+{
+    double v;
+
+    if (d->zero) {
+        *out = 0.0;
+        return 1;
+    }
+    if (d->nd < 0 || d->q < -22 || d->q > 22)
+        return 0;
+    /* Two roundings at most: w to double, then the product or quotient. */
+    v = (double)d->w;
+    v = d->q >= 0 ? v * p10d[d->q] : v / p10d[-d->q];
+    *out = d->neg ? -v : v;
+    return 1;
+}
+
 int ev__num_classify(const char *s, size_t n, double *out)
 {
-    dec_t d;
+    ev__dec_t d;
 
-    dec_parse(s, n, &d);
+    parts_of(s, n, &d);
+    return ev__dec_classify(&d, s, n, out);
+}
+
+int ev__dec_classify(const ev__dec_t *dp, const char *s, size_t n, double *out)
+{
+    ev__dec_t d = *dp;
+
     if (d.zero) {
         *out = 0.0;
         return 1;
     }
+    if (d.nd < 0)
+        return ev__num_classify_slow(s, n, out);
     if (d.nd > 17) {
         *out = 0.0; /* not comparable; the value is never used */
         return 0;
@@ -251,6 +413,29 @@ int ev__num_classify(const char *s, size_t n, double *out)
             goto slow;
         m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
         f = e - 1075;
+        /*
+         * Usually decided in 80-bit arithmetic, in units of the text's last
+         * digit: delta = v - text (error < 0.006), U = ulp(v). Only values
+         * within 0.02 of an edge go on to the exact integer comparisons.
+         */
+        {
+            long double unit = d.q >= 0 ? p10l[d.q] : 1.0L / p10l[-d.q];
+            long double R = d.q >= 0 ? (long double)v / p10l[d.q] : (long double)v * p10l[-d.q];
+            long double delta = R - (long double)d.w, ad = delta < 0 ? -delta : delta;
+            long double U = ldexpl(1.0L, f) / unit;
+            long double h_lo = m == (1ull << 52) ? U / 4 : U / 2, h_hi = U / 2;
+            long double r10 = (long double)(d.w % 10), eps = 0.02L;
+            long double dn = r10 + delta, up = 10 - r10 - delta;
+
+            if (ad > 0.5L + eps || dn < h_lo - eps || up < h_hi - eps) {
+                *out = 0.0; /* a closer or shorter decimal prints this double */
+                return 0;
+            }
+            if (ad < 0.5L - eps && dn > h_lo + eps && up > h_hi + eps) {
+                *out = d.neg ? -v : v;
+                return 1;
+            }
+        }
         /* The text must be the closest nd-digit decimal to v (ties: slow path). */
         {
             int lo = cmp_dec_bin(2 * d.w - 1, (int)d.q, m, f + 1);

@@ -132,6 +132,8 @@ static char *rewrite(const char *s, size_t n, ctx_t *cx, size_t *outn)
             put(&b, s + i, j - i);
             put(&b, "\"", 1);
             i = j;
+            if (i < n && s[i] == '\0')
+                i++; /* jansson drops one NUL after a number; it would not after a string */
         } else {
             if (c == '{' || c == '[') {
                 EV__VEC_PUSH(&stack, c == '{' ? 'o' : 'a');
@@ -500,7 +502,8 @@ static int branch_matches(const ctx_t *cx, const ev__branch_t *br, uint32_t *cho
 
     for (i = 0; i < br->nfields; i++)
         fs[i] = &br->fields[i];
-    qsort(fs, br->nfields, sizeof(*fs), cmp_field);
+    if (br->nfields > 1)
+        qsort(fs, br->nfields, sizeof(*fs), cmp_field);
     st.cx = cx;
     st.fields = fs;
     st.nfields = br->nfields;
@@ -559,7 +562,8 @@ ev_match_rc ev_match_ref_match(const ev_match_ref_t *r, const char *json, size_t
             }
         }
     }
-    qsort(out, n, sizeof(uint64_t), cmp_u64);
+    if (n > 1)
+        qsort(out, n, sizeof(uint64_t), cmp_u64);
     {
         size_t k = 0;
 

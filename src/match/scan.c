@@ -30,12 +30,19 @@
 /* Work allowed to the array-consistency search per event (steps). */
 #define VERIFY_BUDGET 2000000L
 
+/*
+ * A container being scanned. Membership is lazy: `ad` names the innermost
+ * tracked array frame (its depth; 0 = outside all arrays), and an array
+ * frame turns its current element into a membership node only when a hit
+ * that needs one arrives (mn_cache, 0 = not yet).
+ */
 typedef struct {
     uint8_t arr;
-    uint32_t pn;  /* path node of this container (EV__NONE: skipping) */
-    uint32_t mn;  /* membership node in effect where the container starts */
-    uint32_t aid; /* array id */
-    uint32_t idx; /* current element */
+    uint32_t pn;       /* path node of this container (EV__NONE: skipping) */
+    uint32_t ad;       /* `ad` in effect where the container starts */
+    uint32_t aid;      /* array id */
+    uint32_t idx;      /* current element */
+    uint32_t mn_cache; /* membership node of the current element, or 0 */
 } frame_t;
 
 struct ev_match_scratch {
@@ -47,6 +54,9 @@ struct ev_match_scratch {
     uint32_t *slot_blk;
     uint32_t leaf;
     uint32_t *rule_ep;
+    uint32_t cap_vm;
+    uint32_t *vm_ep;           /* per value matcher: idle range valid in this epoch */
+    uint64_t *vm_klo, *vm_khi; /* numbers with keys strictly inside need no work */
     uint64_t *out;
     uint32_t nout;
     uint32_t *rstack;
@@ -82,6 +92,9 @@ void ev_match_scratch_free(ev_match_scratch_t *s)
     free(s->hits);
     free(s->slot_blk);
     free(s->rule_ep);
+    free(s->vm_ep);
+    free(s->vm_klo);
+    free(s->vm_khi);
     free(s->out);
     free(s->rstack);
     free(s->log_mn);
@@ -128,6 +141,12 @@ static void prepare(ev_match_scratch_t *s, const ev_matcher_t *m)
         s->out = ev__mx_realloc(s->out, m->nrules * sizeof(uint64_t));
         s->cap_rule = m->nrules;
     }
+    if (m->nvms > s->cap_vm) {
+        s->vm_ep = grow0(s->vm_ep, s->cap_vm, m->nvms);
+        s->vm_klo = ev__mx_realloc(s->vm_klo, m->nvms * sizeof(uint64_t));
+        s->vm_khi = ev__mx_realloc(s->vm_khi, m->nvms * sizeof(uint64_t));
+        s->cap_vm = m->nvms;
+    }
     if (m->nrnodes > s->cap_rn) {
         s->rstack = grow0(s->rstack, s->cap_rn, m->nrnodes);
         s->cap_rn = m->nrnodes;
@@ -137,6 +156,7 @@ static void prepare(ev_match_scratch_t *s, const ev_matcher_t *m)
         memset(s->cl_ep, 0, s->cap_cl * sizeof(uint32_t));
         memset(s->cl_root, 0, s->cap_cl * sizeof(uint32_t));
         memset(s->rule_ep, 0, s->cap_rule * sizeof(uint32_t));
+        memset(s->vm_ep, 0, s->cap_vm * sizeof(uint32_t));
         s->epoch = 1;
     }
     s->nhits = 0;
@@ -178,21 +198,38 @@ static void log_push(ev_match_scratch_t *s, uint32_t c, uint32_t mn)
     s->cl_last[c] = mn;
 }
 
-static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c, uint32_t mn)
+static uint32_t new_mn(ev_match_scratch_t *s, uint32_t parent, uint32_t aid, uint32_t idx);
+
+/* The membership node of the current element of array frame `ad`, made on first use. */
+static uint32_t materialize(ev_match_scratch_t *s, uint32_t ad)
 {
+    frame_t *f = &s->stack[ad];
+
+    if (!f->mn_cache)
+        f->mn_cache = new_mn(s, f->ad ? materialize(s, f->ad) : 0, f->aid, f->idx);
+    return f->mn_cache;
+}
+
+/* Records that clause c holds for a leaf inside array frame `ad` (0: outside all arrays). */
+static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c, uint32_t ad)
+{
+    uint32_t mn;
+
     if (s->cl_ep[c] != s->epoch) {
         s->cl_ep[c] = s->epoch;
         s->hits[s->nhits++] = c;
         s->cl_head[c] = EV__NONE;
         s->cl_last[c] = EV__NONE;
     }
-    if (mn == 0) {
+    if (ad == 0) {
         s->cl_root[c] = s->epoch;
         return;
     }
-    if (!m->cl_track[c] || s->cl_root[c] == s->epoch || s->cl_last[c] == mn)
+    if (!m->cl_track[c] || s->cl_root[c] == s->epoch)
         return;
-    log_push(s, c, mn);
+    mn = materialize(s, ad);
+    if (s->cl_last[c] != mn)
+        log_push(s, c, mn);
 }
 
 static inline void emit_span(const ev_matcher_t *m, ev_match_scratch_t *s, ev__span_t sp,
@@ -214,6 +251,12 @@ static inline void block_span(const ev_matcher_t *m, ev_match_scratch_t *s, ev__
 
 /* --- value matchers ------------------------------------------------------------ */
 
+/* Where a number's parts are, for matching it without scanning it again. */
+typedef struct {
+    const char *ia, *ib, *fa, *fb;
+    long exp;
+} numparts_t;
+
 static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const char *k, size_t n)
 {
     uint64_t h;
@@ -221,6 +264,15 @@ static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const 
 
     if (!t->n)
         return NULL;
+    if (t->n <= 4) {
+        for (i = 0; i < t->n; i++) {
+            const ev__sent_t *x = &t->ents[i];
+
+            if (x->len == n && (n == 0 || (blob[x->off] == k[0] && memcmp(blob + x->off, k, n) == 0)))
+                return x;
+        }
+        return NULL;
+    }
     h = ev__hash(k, n, 7);
     for (i = (uint32_t)h & t->mask; (e = t->slots[i]) != 0; i = (i + 1) & t->mask) {
         const ev__sent_t *x = &t->ents[e - 1];
@@ -311,14 +363,10 @@ static int cmp_key(ev__k128_t a, ev__k128_t b)
     return a.lo < b.lo ? -1 : a.lo > b.lo;
 }
 
-static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
-                      ev__k128_t key, uint32_t mn)
+static uint32_t ivs_slot(const ev__ivs_t *v, ev__k128_t key)
 {
-    uint32_t lo = 0, hi, slot, x;
+    uint32_t lo = 0, hi = v->nkeys;
 
-    if (!v->nkeys)
-        return;
-    hi = v->nkeys;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
 
@@ -327,7 +375,65 @@ static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__iv
         else
             hi = mid;
     }
-    slot = (lo < v->nkeys && cmp_key(v->keys[lo], key) == 0) ? 2 * lo + 1 : 2 * lo;
+    return (lo < v->nkeys && cmp_key(v->keys[lo], key) == 0) ? 2 * lo + 1 : 2 * lo;
+}
+
+/*
+ * Whether exact work on a number estimated at d (within 1e-15 relative) can
+ * change anything: 0 if every elementary slot it might fall in is empty, or
+ * if it falls in one slot whose clauses this event has already satisfied
+ * (and that need no per-leaf record and block no anything-but).
+ */
+static int ivs_maybe(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
+                     uint32_t vmi, double d)
+{
+    /* Adjacent doubles are adjacent keys: +-16 keys covers the estimate's error. */
+    uint64_t k = ev__num_key(d);
+    ev__k128_t ka = {k > 16 ? k - 16 : 0, 0}, kb = {k < UINT64_MAX - 16 ? k + 16 : UINT64_MAX, 0};
+    uint32_t sa, sb, i, x;
+
+    if (s->vm_ep[vmi] == s->epoch && k > s->vm_klo[vmi] + 16 && k + 16 < s->vm_khi[vmi])
+        return 0;
+    sa = ivs_slot(v, ka);
+    sb = ivs_slot(v, kb);
+    for (i = sa; i <= sb; i++) {
+        if (v->busy[i])
+            break;
+    }
+    if (i > sb)
+        goto idle;
+    if (sa != sb)
+        return 1;
+    for (x = v->size + sa; x >= 1; x >>= 1) {
+        const ev__span_t h = v->hit[x];
+
+        if (v->blk[x].n)
+            return 1;
+        for (i = 0; i < h.n; i++) {
+            uint32_t c = m->ids[h.off + i];
+
+            if (s->cl_ep[c] != s->epoch || m->cl_track[c])
+                return 1;
+        }
+    }
+idle:
+    /* Remember the gap around sa (between two endpoints) as idle for this event. */
+    if (sa == sb && !(sa & 1)) {
+        s->vm_ep[vmi] = s->epoch;
+        s->vm_klo[vmi] = sa ? v->keys[sa / 2 - 1].hi : 0;
+        s->vm_khi[vmi] = sa / 2 < v->nkeys ? v->keys[sa / 2].hi : UINT64_MAX;
+    }
+    return 0;
+}
+
+static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
+                      ev__k128_t key, uint32_t mn)
+{
+    uint32_t slot, x;
+
+    if (!v->nkeys)
+        return;
+    slot = ivs_slot(v, key);
     for (x = v->size + slot; x >= 1; x >>= 1) {
         emit_span(m, s, v->hit[x], mn);
         block_span(m, s, v->blk[x]);
@@ -342,11 +448,13 @@ static void next_leaf(ev_match_scratch_t *s)
     }
 }
 
-static void finish_leaf(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
-                        uint32_t mn)
+static inline void finish_leaf(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
+                               uint32_t mn)
 {
     uint32_t i;
 
+    if (!(vm->flags & (EV__VM_AB | EV__VM_EXISTS)))
+        return;
     for (i = vm->ab_base; i < vm->ab_base + vm->ab_n; i++) {
         if (s->slot_blk[i] != s->leaf)
             emit(m, s, m->slot_clause[i], mn);
@@ -399,23 +507,33 @@ static void eval_string(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__
 }
 
 static void eval_number(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
-                        const char *v, size_t n, uint32_t mn)
+                        const char *v, size_t n, const numparts_t *np, const char *lim,
+                        uint32_t mn)
 {
     uint32_t f = vm->flags;
 
     next_leaf(s);
-    if (f & (EV__VM_NUM | EV__VM_NUMTEXT)) {
+    /*
+     * A non-comparable pattern number matches only its own text, and the same
+     * text is non-comparable in the event too, so no classification is needed.
+     */
+    if (f & EV__VM_NUMTEXT)
+        stab_apply(m, s, &vm->numtext, v, n, mn);
+    if (f & EV__VM_NUM) {
         double d;
-        int comparable = ev__num_classify(v, n, &d);
+        ev__dec_t dec;
 
-        if (comparable && (f & EV__VM_NUM)) {
+        ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
+        /* Most numbers are nowhere near a rule's bounds: skip the exact work for them. */
+        if (ev__dec_estimate(&dec, &d) && !ivs_maybe(m, s, &vm->num, (uint32_t)(vm - m->vms), d))
+            goto done;
+        if (ev__dec_classify(&dec, v, n, &d)) {
             ev__k128_t k = {ev__num_key(d), 0};
 
             ivs_query(m, s, &vm->num, k, mn);
-        } else if (!comparable && (f & EV__VM_NUMTEXT)) {
-            stab_apply(m, s, &vm->numtext, v, n, mn);
         }
     }
+done:
     finish_leaf(m, s, vm, mn);
 }
 
@@ -429,6 +547,16 @@ static void eval_literal(const ev_matcher_t *m, ev_match_scratch_t *s, const ev_
 }
 
 /* --- lexing ------------------------------------------------------------------------ */
+
+/* strtod on a copy of [a, b) (the event is not NUL-terminated). */
+static double strtod_copy(ev_match_scratch_t *s, const char *a, const char *b)
+{
+    char *buf = buf_for(&s->nbuf, &s->cap_nbuf, (size_t)(b - a) + 1);
+
+    memcpy(buf, a, (size_t)(b - a));
+    buf[b - a] = '\0';
+    return strtod(buf, NULL);
+}
 
 static inline const char *skip_ws(const char *p, const char *end)
 {
@@ -500,8 +628,22 @@ static const char *scan_escape(const char *p, const char *end)
  * after the closing quote, or NULL if the string is invalid or unterminated.
  * *esc is set when the string holds escapes (then it must be decoded).
  */
-static inline const char *scan_str(const char *p, const char *end, int *esc)
+static inline __attribute__((always_inline)) const char *scan_str(const char *p, const char *end,
+                                                                  int *esc)
 {
+    /* Keys and short values: look at a few bytes before setting up vectors. */
+    if (end - p >= 4) {
+        unsigned char c0 = (unsigned char)p[0], c1 = (unsigned char)p[1];
+
+        if (c0 == '"')
+            return p + 1;
+        if (c0 >= 0x20 && c0 < 0x80 && c0 != '\\') {
+            if (c1 == '"')
+                return p + 2;
+            if (c1 >= 0x20 && c1 < 0x80 && c1 != '\\')
+                p += 2;
+        }
+    }
     for (;;) {
 #ifdef __SSE2__
         while (end - p >= 16) {
@@ -625,16 +767,104 @@ static size_t decode_str(const char *p, size_t n, char *out)
     return k;
 }
 
+static const char *scan_num_full(ev_match_scratch_t *s, const char *p, const char *end,
+                                 numparts_t *np);
+
+/* The end of a run of ASCII digits starting at p (16 at a time where possible). */
+static inline const char *digits(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i lo = _mm_cmplt_epi8(v, _mm_set1_epi8('0'));
+        __m128i hi = _mm_cmpgt_epi8(v, _mm_set1_epi8('9'));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(lo, hi));
+
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
 /*
  * Scans a JSON number at p. Returns the end, or NULL if malformed or out of
  * jansson's range (integers must fit int64, reals must be finite).
  */
-static const char *scan_num(ev_match_scratch_t *s, const char *p, const char *end)
+/*
+ * The common shapes, -?D+ and -?D+.D+ without an exponent and within 31
+ * bytes, with two vector loads: returns the end, or NULL to let scan_num
+ * decide (anything else, including every malformed number).
+ */
+static inline const char *num_fast(const char *p, const char *end, numparts_t *np)
+{
+#ifdef __SSE2__
+    const char *q = p + (*p == '-');
+    __m128i v0, v1, lo, hi;
+    uint32_t nd, il, fl, rest;
+    char c;
+
+    if (end - q < 32)
+        return NULL;
+    v0 = _mm_loadu_si128((const __m128i *)(const void *)q);
+    v1 = _mm_loadu_si128((const __m128i *)(const void *)(q + 16));
+    lo = _mm_set1_epi8('0');
+    hi = _mm_set1_epi8('9');
+    nd = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v0, lo), _mm_cmpgt_epi8(v0, hi))) |
+         (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v1, lo), _mm_cmpgt_epi8(v1, hi)))
+             << 16;
+    if (!nd)
+        return NULL;
+    il = (uint32_t)__builtin_ctz(nd);
+    if (il == 0 || il >= 19 || (q[0] == '0' && il > 1))
+        return NULL;
+    c = q[il];
+    np->ia = q;
+    np->ib = q + il;
+    np->exp = 0;
+    if (c == '.') {
+        rest = nd >> (il + 1);
+        if (!rest)
+            return NULL;
+        fl = (uint32_t)__builtin_ctz(rest);
+        if (fl == 0 || q[il + 1 + fl] == 'e' || q[il + 1 + fl] == 'E')
+            return NULL;
+        np->fa = q + il + 1;
+        np->fb = q + il + 1 + fl;
+        return np->fb;
+    }
+    if (c == 'e' || c == 'E')
+        return NULL;
+    np->fa = np->fb = NULL;
+    return q + il;
+#else
+    (void)p;
+    (void)end;
+    (void)np;
+    return NULL;
+#endif
+}
+
+static inline const char *scan_num(ev_match_scratch_t *s, const char *p, const char *end,
+                                   numparts_t *np)
+{
+    const char *r = num_fast(p, end, np);
+
+    return r ? r : scan_num_full(s, p, end, np);
+}
+
+static const char *scan_num_full(ev_match_scratch_t *s, const char *p, const char *end,
+                                 numparts_t *np)
 {
     const char *start = p, *ip, *ipend, *q;
-    int real = 0, eneg = 0;
+    int eneg = 0;
     long exp = 0;
 
+    np->fa = np->fb = NULL;
+    np->exp = 0;
     if (*p == '-')
         p++;
     if (p >= end)
@@ -642,46 +872,49 @@ static const char *scan_num(ev_match_scratch_t *s, const char *p, const char *en
     ip = p;
     if (*p == '0') {
         p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
+    } else if ((unsigned)(*p - '1') <= 8) {
+        /* Integer parts are short: a plain loop beats setting up vectors. */
+        for (p++; p < end && (unsigned)(*p - '0') <= 9; p++)
+            ;
     } else {
         return NULL;
     }
     ipend = p;
+    np->ia = ip;
+    np->ib = ipend;
     if (p < end && *p == '.') {
-        real = 1;
         p++;
-        if (p >= end || *p < '0' || *p > '9')
+        if (p >= end || (unsigned)(*p - '0') > 9)
             return NULL;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
+        np->fa = p;
+        p = digits(p + 1, end);
+        np->fb = p;
     }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        real = 1;
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            eneg = *p++ == '-';
-        if (p >= end || *p < '0' || *p > '9')
-            return NULL;
-        while (p < end && *p >= '0' && *p <= '9') {
-            if (exp < 100000)
-                exp = exp * 10 + (*p - '0');
-            p++;
+    if (p >= end || (*p != 'e' && *p != 'E')) {
+        if (np->fa) {
+            /* No exponent: below 10^(integer digits), finite unless that is past 308. */
+            return ipend - ip < 300 ? p : (isinf(strtod_copy(s, start, p)) ? NULL : p);
         }
-    }
-    if (!real) {
-        size_t nd = (size_t)(ipend - ip);
-
-        if (nd < 19)
+        /* An integer must fit int64 (jansson). */
+        if (ipend - ip < 19)
             return p;
-        if (nd > 19)
+        if (ipend - ip > 19)
             return NULL;
         return memcmp(ip, *start == '-' ? "9223372036854775808" : "9223372036854775807", 19) > 0
                    ? NULL
                    : p;
     }
-    /* Real: only a magnitude near 1e308 needs strtod to tell if it overflows. */
+    p++;
+    if (p < end && (*p == '+' || *p == '-'))
+        eneg = *p++ == '-';
+    if (p >= end || (unsigned)(*p - '0') > 9)
+        return NULL;
+    for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
+        if (exp < 100000)
+            exp = exp * 10 + (*p - '0');
+    }
+    np->exp = eneg ? -exp : exp;
+    /* Real with an exponent: only a magnitude near 1e308 needs strtod to tell if it overflows. */
     {
         long mag;
 
@@ -691,29 +924,49 @@ static const char *scan_num(ev_match_scratch_t *s, const char *p, const char *en
             q = ipend + 1;
             while (q < p && *q == '0')
                 q++;
-            if (q >= p || *q < '1' || *q > '9')
+            if (q >= p || (unsigned)(*q - '1') > 8)
                 return p; /* zero */
             mag = -(long)(q - ipend);
         }
-        mag += eneg ? -exp : exp;
+        mag += np->exp;
         if (mag < 308)
             return p;
         if (mag > 308)
             return NULL;
-        {
-            char *b = buf_for(&s->nbuf, &s->cap_nbuf, (size_t)(p - start) + 1);
-
-            memcpy(b, start, (size_t)(p - start));
-            b[p - start] = '\0';
-            return isinf(strtod(b, NULL)) ? NULL : p;
-        }
+        return isinf(strtod_copy(s, start, p)) ? NULL : p;
     }
 }
 
-static inline uint32_t kmap_find(const ev_matcher_t *m, uint32_t parent, const char *k, size_t n)
+/* lim: the first byte that may not be read (keys inside the event may be read past). */
+static inline __attribute__((always_inline)) uint32_t kmap_find(const ev_matcher_t *m,
+                                                                 uint32_t parent, const char *k,
+                                                                 size_t n, const char *lim)
 {
-    uint64_t h = ev__hash(k, n, parent);
-    uint32_t i = (uint32_t)h & m->kmask, e;
+    const ev__pnode_t *pn = &m->pnodes[parent];
+    uint64_t h;
+    uint32_t i, e;
+
+    if (pn->nchild <= EV__SMALL_KIDS) {
+        const ev__skid_t *sk = m->skids + pn->kid_off;
+        uint64_t w = 0;
+
+        /* Compare the first (up to) 8 bytes as one word, then the rest. */
+        if (lim - k >= 8) {
+            memcpy(&w, k, 8);
+            if (n < 8)
+                w &= (1ull << (8 * n)) - 1;
+        } else {
+            memcpy(&w, k, n < 8 ? n : 8);
+        }
+        for (i = 0; i < pn->nchild; i++) {
+            if (sk[i].len == n && sk[i].w8 == w &&
+                (n <= 8 || memcmp(m->blob + sk[i].off + 8, k + 8, n - 8) == 0))
+                return sk[i].child;
+        }
+        return EV__NONE;
+    }
+    h = ev__hash(k, n, parent);
+    i = (uint32_t)h & m->kmask;
 
     while ((e = m->kslots[i]) != 0) {
         const ev__kent_t *ke = &m->kents[e - 1];
@@ -727,18 +980,35 @@ static inline uint32_t kmap_find(const ev_matcher_t *m, uint32_t parent, const c
 }
 
 /* The path node of key k under parent; a key with dots walks one segment at a time. */
-static uint32_t key_step(const ev_matcher_t *m, uint32_t parent, const char *k, size_t n)
+static inline const char *find_dot(const char *k, const char *end)
+{
+    if (end - k > 16)
+        return memchr(k, '.', (size_t)(end - k));
+    for (; k < end; k++) {
+        if (*k == '.')
+            return k;
+    }
+    return NULL;
+}
+
+static inline __attribute__((always_inline)) uint32_t key_step(const ev_matcher_t *m,
+                                                                uint32_t parent, const char *k,
+                                                                size_t n, const char *lim)
 {
     const char *end = k + n, *dot;
+    uint32_t child = kmap_find(m, parent, k, n, lim);
 
+    /* Trie keys never hold dots: a direct hit is final, a miss may be a dotted key. */
+    if (child != EV__NONE || !(dot = find_dot(k, end)))
+        return child;
     for (;;) {
-        dot = memchr(k, '.', (size_t)(end - k));
-        if (!dot)
-            return kmap_find(m, parent, k, (size_t)(end - k));
-        parent = kmap_find(m, parent, k, (size_t)(dot - k));
+        parent = kmap_find(m, parent, k, (size_t)(dot - k), lim);
         if (parent == EV__NONE)
             return EV__NONE;
         k = dot + 1;
+        dot = find_dot(k, end);
+        if (!dot)
+            return kmap_find(m, parent, k, (size_t)(end - k), lim);
     }
 }
 
@@ -758,18 +1028,128 @@ static uint32_t new_mn(ev_match_scratch_t *s, uint32_t parent, uint32_t aid, uin
     return (uint32_t)s->nmn++;
 }
 
+/* --- skipping what no rule looks at --------------------------------------------------- */
+
+/*
+ * Validates and skips the container at p ('{' or '['), entered at nesting
+ * `depth` (its own depth is depth + 1). Returns the byte after it, or NULL if
+ * it is malformed or nests deeper than EV_MATCH_MAX_DEPTH. The same checks
+ * as the scanner, without any path or membership bookkeeping.
+ */
+static const char *skip_container(ev_match_scratch_t *s, const char *p, const char *end, int depth)
+{
+    uint8_t kind[EV_MATCH_MAX_DEPTH + 2]; /* 1: object, 2: array */
+    int d = depth, esc, obj;
+    numparts_t np;
+
+open:
+    if (++d > EV_MATCH_MAX_DEPTH)
+        return NULL;
+    if (*p == '{') {
+        kind[d] = 1;
+        obj = 1;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}') {
+            p++;
+            goto closed;
+        }
+        goto key;
+    }
+    kind[d] = 2;
+    obj = 0;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']') {
+        p++;
+        goto closed;
+    }
+    goto value;
+key:
+    if (p >= end || *p != '"')
+        return NULL;
+    p = scan_str(p + 1, end, &esc);
+    if (!p)
+        return NULL;
+    if (p < end && *p == ':') {
+        p++;
+    } else {
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p++;
+    }
+    p = skip_ws(p, end);
+value:
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+        p = scan_str(p + 1, end, &esc);
+        if (!p)
+            return NULL;
+        goto next;
+    case '{':
+    case '[':
+        goto open;
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0)
+            return NULL;
+        p += 4;
+        break;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0)
+            return NULL;
+        p += 5;
+        break;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0)
+            return NULL;
+        p += 4;
+        break;
+    default:
+        p = scan_num(s, p, end, &np);
+        if (!p)
+            return NULL;
+        break;
+    }
+    if (p < end && *p == '\0')
+        p++; /* jansson drops one NUL after a number or literal */
+next:
+    p = skip_ws(p, end);
+    if (p >= end)
+        return NULL;
+    if (*p == ',') {
+        p = skip_ws(p + 1, end);
+        if (obj)
+            goto key;
+        goto value;
+    }
+    if (*p != (obj ? '}' : ']'))
+        return NULL;
+    p++;
+closed:
+    if (--d == depth)
+        return p;
+    obj = kind[d] == 1;
+    goto next;
+}
+
 /* --- the scanner ------------------------------------------------------------------- */
 
 static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char *p,
                         const char *end)
 {
     frame_t *st = s->stack;
-    int depth = 0, track = m->any_track, not_object = 0;
-    uint32_t pn = 0, mn = 0, vmi;
+    int depth = 0, track = m->any_track, not_object = 0, in_arr = 0;
+    uint32_t pn = 0, mn = 0, vmi; /* mn: the `ad` of the value being scanned */
+    uint32_t cpn = EV__NONE;      /* path node of the innermost container */
     const char *q;
     int esc;
+    numparts_t np;
 
     /* Containers live at depth 1..EV_MATCH_MAX_DEPTH; depth 0 is the top level. */
+    st[0].arr = 0;
+    st[0].pn = EV__NONE;
+    st[0].ad = 0;
     p = skip_ws(p, end);
     if (p >= end)
         return EV_MATCH_MALFORMED;
@@ -783,9 +1163,11 @@ static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char
 obj_open:
     if (++depth > EV_MATCH_MAX_DEPTH)
         return EV_MATCH_MALFORMED;
+    in_arr = 0;
+    cpn = (pn != EV__NONE && m->pnodes[pn].nchild) ? pn : EV__NONE;
     st[depth].arr = 0;
-    st[depth].pn = (pn != EV__NONE && m->pnodes[pn].nchild) ? pn : EV__NONE;
-    st[depth].mn = mn;
+    st[depth].pn = cpn;
+    st[depth].ad = mn;
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}') {
         p++;
@@ -800,7 +1182,7 @@ key:
     if (!q)
         return EV_MATCH_MALFORMED;
     pn = EV__NONE;
-    if (st[depth].pn != EV__NONE) {
+    if (cpn != EV__NONE) {
         const char *k = p + 1;
         size_t kn = (size_t)(q - 1 - k);
 
@@ -809,8 +1191,10 @@ key:
 
             kn = decode_str(k, kn, d);
             k = d;
+            pn = key_step(m, cpn, k, kn, k + kn);
+        } else {
+            pn = key_step(m, cpn, k, kn, end);
         }
-        pn = key_step(m, st[depth].pn, k, kn);
     }
     p = skip_ws(q, end);
     if (p >= end || *p != ':')
@@ -840,25 +1224,32 @@ value:
             eval_string(m, s, &m->vms[vmi], v, vn, mn);
         }
         p = q;
-        break;
+        goto after;
     case '{':
+        if (pn == EV__NONE || m->pnodes[pn].nchild == 0)
+            goto skip;
         goto obj_open;
     case '[':
+        if (pn == EV__NONE)
+            goto skip;
         if (++depth > EV_MATCH_MAX_DEPTH)
             return EV_MATCH_MALFORMED;
+        in_arr = 1;
+        cpn = pn;
         st[depth].arr = 1;
         st[depth].pn = pn;
-        st[depth].mn = mn;
+        st[depth].ad = mn;
         st[depth].idx = 0;
         st[depth].aid = 0;
+        st[depth].mn_cache = 0;
         p = skip_ws(p + 1, end);
         if (p < end && *p == ']') {
             p++;
             goto pop;
         }
-        if (track && pn != EV__NONE) {
+        if (track) {
             st[depth].aid = s->narr++;
-            mn = new_mn(s, st[depth].mn, st[depth].aid, 0);
+            mn = (uint32_t)depth;
         }
         goto value;
     case 't':
@@ -883,16 +1274,26 @@ value:
         p += 4;
         break;
     default:
-        if (*p != '-' && (*p < '0' || *p > '9'))
-            return EV_MATCH_MALFORMED;
-        q = scan_num(s, p, end);
+        q = scan_num(s, p, end, &np);
         if (!q)
             return EV_MATCH_MALFORMED;
         if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER))
-            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), mn);
+            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
         p = q;
         break;
     }
+    /*
+     * jansson quirk: one NUL byte right after a number or literal is dropped
+     * (its reader mistakes the pushed-back NUL for an empty buffer).
+     */
+    if (p < end && *p == '\0')
+        p++;
+    goto after;
+
+skip:
+    p = skip_container(s, p, end, depth);
+    if (!p)
+        return EV_MATCH_MALFORMED;
 
 after:
     p = skip_ws(p, end);
@@ -900,7 +1301,7 @@ after:
         goto done;
     if (p >= end)
         return EV_MATCH_MALFORMED;
-    if (!st[depth].arr) {
+    if (!in_arr) {
         if (*p == ',') {
             p = skip_ws(p + 1, end);
             goto key;
@@ -912,11 +1313,10 @@ after:
     }
     if (*p == ',') {
         p = skip_ws(p + 1, end);
-        pn = st[depth].pn;
-        mn = st[depth].mn;
+        pn = cpn;
         st[depth].idx++;
-        if (track && pn != EV__NONE)
-            mn = new_mn(s, st[depth].mn, st[depth].aid, st[depth].idx);
+        st[depth].mn_cache = 0;
+        mn = track ? (uint32_t)depth : st[depth].ad;
         goto value;
     }
     if (*p != ']')
@@ -924,8 +1324,10 @@ after:
     p++;
 
 pop:
-    mn = st[depth].mn;
+    mn = st[depth].ad;
     depth--;
+    in_arr = st[depth].arr;
+    cpn = st[depth].pn;
     goto after;
 
 done:

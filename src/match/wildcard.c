@@ -264,7 +264,8 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
             add_closure(&nfa, nfa.base[k], cur, &n, mark);
         for (i = 0; i < n; i++)
             mark[cur[i]] = 0;
-        qsort(cur, n, sizeof(uint32_t), cmp_u32);
+        if (n > 1)
+            qsort(cur, n, sizeof(uint32_t), cmp_u32);
         setdb_add(&db, cur, n);
         EV__VEC_PUSH(&queue, 0u);
     }
@@ -300,7 +301,8 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
                 best = (uint32_t)count;
             if (best > cap)
                 break;
-            qsort(next, nn, sizeof(uint32_t), cmp_u32);
+            if (nn > 1)
+                qsort(next, nn, sizeof(uint32_t), cmp_u32);
             if (setdb_add(&db, next, nn)) {
                 if (db.starts.n > MAX_DFA_STATES) {
                     best = cap + 1;
