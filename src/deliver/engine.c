@@ -68,6 +68,7 @@ typedef struct oauth {
     int64_t expires_ms;       /* INT64_MAX: until a 401/407 */
     int loaded;               /* the stored token was looked for */
     int usable;               /* the connection is AUTHORIZED (or ACTIVE) */
+    char *reason;             /* its StateReason when it is not */
     int authorize;            /* this request authorizes an AUTHORIZING connection */
     CURL *easy;
     struct curl_slist *hdrs;
@@ -738,6 +739,7 @@ static void oauth_clear_token(oauth_t *o)
 static void oauth_free(oauth_t *o)
 {
     oauth_clear_token(o);
+    free(o->reason);
     free(o->key);
     free(o->account);
     free(o->region);
@@ -790,6 +792,8 @@ static oauth_t *oauth_of(ev_engine_t *e, const char *account, const char *region
         o->conn_modified_ms = c.modified_ms;
     }
     o->usable = strcmp(c.state, "AUTHORIZED") == 0 || strcmp(c.state, "ACTIVE") == 0;
+    free(o->reason);
+    o->reason = c.state_reason ? ev_xstrdup(c.state_reason) : NULL;
     free(o->conn_arn);
     free(o->secret_arn);
     free(o->kms_key);
@@ -879,7 +883,8 @@ static const char *bearer_for(ev_engine_t *e, job_t *job)
     if (o && !o->usable) {
         ev_job_result_t *r = new_result(e, job);
 
-        finish_dead(e, job, r, "NO_PERMISSIONS", "The connection is not authorized.", NULL);
+        finish_dead(e, job, r, "NO_PERMISSIONS",
+                    o->reason ? o->reason : "The connection is not authorized.", NULL);
         return NULL;
     }
     if (o) {
