@@ -95,18 +95,8 @@ ev_err ev_store_dest_delete(ev_store_t *st, ev_scope_t sc, const char *name)
 {
     static const char sql[] =
         "DELETE FROM api_destinations WHERE account = ?1 AND region = ?2 AND name = ?3";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
 
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, name);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, "api destination delete");
-    sqlite3_reset(s);
-    return rc;
+    return ev__exec_scoped(st, sql, sc, 1, &name, "api destination delete");
 }
 
 ev_err ev_store_dest_count(ev_store_t *st, ev_scope_t sc, int64_t *n)
@@ -114,18 +104,11 @@ ev_err ev_store_dest_count(ev_store_t *st, ev_scope_t sc, int64_t *n)
     static const char sql[] =
         "SELECT count(*) FROM api_destinations WHERE account = ?1 AND region = ?2";
     sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
 
     if (!s)
         return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    else
-        rc = ev__store_err(st, "api destination count");
-    sqlite3_reset(s);
-    return rc;
+    ev__bind_scope(s, sc, 0, NULL);
+    return ev__count(st, s, n);
 }
 
 ev_err ev_store_dest_list(ev_store_t *st, ev_scope_t sc, const char *prefix,

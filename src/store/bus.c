@@ -13,37 +13,6 @@
     "bus, name, arn, event_pattern, schedule, state, description, role_arn, managed_by, "      \
     "created_ms"
 
-/* Binds (account, region) as ?1, ?2 and `n` more texts as ?3... */
-static void bind_scope(sqlite3_stmt *s, ev_scope_t sc, int n, const char *const *texts)
-{
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    for (int i = 0; i < n; i++)
-        ev__bind_text(s, 3 + i, texts[i]);
-}
-
-static ev_err run(ev_store_t *st, sqlite3_stmt *s, const char *what)
-{
-    ev_err rc = EV_OK;
-
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, what);
-    sqlite3_reset(s);
-    return rc;
-}
-
-static ev_err count(ev_store_t *st, sqlite3_stmt *s, int64_t *n)
-{
-    ev_err rc = EV_OK;
-
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    else
-        rc = ev__store_err(st, "count");
-    sqlite3_reset(s);
-    return rc;
-}
-
 /* ---- buses ---- */
 
 void ev_bus_clear(ev_bus_t *b)
@@ -84,7 +53,7 @@ ev_err ev_store_bus_get(ev_store_t *st, ev_scope_t sc, const char *name, ev_bus_
     memset(out, 0, sizeof(*out));
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 1, &name);
+    ev__bind_scope(s, sc, 1, &name);
     r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         read_bus(s, out);
@@ -106,10 +75,10 @@ ev_err ev_store_bus_put(ev_store_t *st, ev_scope_t sc, const ev_bus_t *b)
 
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 7, t);
+    ev__bind_scope(s, sc, 7, t);
     sqlite3_bind_int64(s, 10, b->created_ms);
     sqlite3_bind_int64(s, 11, b->modified_ms);
-    return run(st, s, "bus put");
+    return ev__run(st, s, "bus put");
 }
 
 ev_err ev_store_bus_delete(ev_store_t *st, ev_scope_t sc, const char *name)
@@ -132,8 +101,8 @@ ev_err ev_store_bus_delete(ev_store_t *st, ev_scope_t sc, const char *name)
 
         if (!s)
             return EV_ERR_INTERNAL;
-        bind_scope(s, sc, 1, &name);
-        rc = run(st, s, "bus delete");
+        ev__bind_scope(s, sc, 1, &name);
+        rc = ev__run(st, s, "bus delete");
     }
     return rc;
 }
@@ -146,8 +115,8 @@ ev_err ev_store_bus_count(ev_store_t *st, ev_scope_t sc, int64_t *n)
 
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 0, NULL);
-    return count(st, s, n);
+    ev__bind_scope(s, sc, 0, NULL);
+    return ev__count(st, s, n);
 }
 
 ev_err ev_store_bus_list(ev_store_t *st, ev_scope_t sc, const char *prefix, const char *after,
@@ -165,7 +134,7 @@ ev_err ev_store_bus_list(ev_store_t *st, ev_scope_t sc, const char *prefix, cons
     *n_out = 0;
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 2, t);
+    ev__bind_scope(s, sc, 2, t);
     sqlite3_bind_int(s, 5, limit);
     list = ev_xcalloc((size_t)limit, sizeof(*list));
     while (n < (size_t)limit && sqlite3_step(s) == SQLITE_ROW)
@@ -228,7 +197,7 @@ ev_err ev_store_rule_get(ev_store_t *st, ev_scope_t sc, const char *bus, const c
     memset(out, 0, sizeof(*out));
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 2, t);
+    ev__bind_scope(s, sc, 2, t);
     r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         read_rule(s, out);
@@ -250,9 +219,9 @@ ev_err ev_store_rule_put(ev_store_t *st, ev_scope_t sc, const ev_rule_t *r)
 
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 9, t);
+    ev__bind_scope(s, sc, 9, t);
     sqlite3_bind_int64(s, 12, r->created_ms);
-    return run(st, s, "rule put");
+    return ev__run(st, s, "rule put");
 }
 
 ev_err ev_store_rule_delete(ev_store_t *st, ev_scope_t sc, const char *bus, const char *name)
@@ -273,8 +242,8 @@ ev_err ev_store_rule_delete(ev_store_t *st, ev_scope_t sc, const char *bus, cons
 
         if (!s)
             return EV_ERR_INTERNAL;
-        bind_scope(s, sc, 2, t);
-        rc = run(st, s, "rule delete");
+        ev__bind_scope(s, sc, 2, t);
+        rc = ev__run(st, s, "rule delete");
     }
     return rc;
 }
@@ -287,8 +256,8 @@ ev_err ev_store_rule_count(ev_store_t *st, ev_scope_t sc, const char *bus, int64
 
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 1, &bus);
-    return count(st, s, n);
+    ev__bind_scope(s, sc, 1, &bus);
+    return ev__count(st, s, n);
 }
 
 ev_err ev_store_rule_list(ev_store_t *st, ev_scope_t sc, const char *bus, const char *prefix,
@@ -307,7 +276,7 @@ ev_err ev_store_rule_list(ev_store_t *st, ev_scope_t sc, const char *bus, const 
     *n_out = 0;
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 3, t);
+    ev__bind_scope(s, sc, 3, t);
     sqlite3_bind_int(s, 6, limit > 0 ? limit : -1);
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (n == cap) {
@@ -409,8 +378,8 @@ ev_err ev_store_target_put(ev_store_t *st, ev_scope_t sc, const char *bus, const
 
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 5, x);
-    return run(st, s, "target put");
+    ev__bind_scope(s, sc, 5, x);
+    return ev__run(st, s, "target put");
 }
 
 ev_err ev_store_target_delete(ev_store_t *st, ev_scope_t sc, const char *bus, const char *rule,
@@ -424,8 +393,8 @@ ev_err ev_store_target_delete(ev_store_t *st, ev_scope_t sc, const char *bus, co
 
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 3, x);
-    rc = run(st, s, "target delete");
+    ev__bind_scope(s, sc, 3, x);
+    rc = ev__run(st, s, "target delete");
     *deleted = rc == EV_OK && sqlite3_changes(st->db) > 0;
     return rc;
 }
@@ -445,7 +414,7 @@ ev_err ev_store_target_list(ev_store_t *st, ev_scope_t sc, const char *bus, cons
     *n_out = 0;
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 2, x);
+    ev__bind_scope(s, sc, 2, x);
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? 2 * cap : 8;
@@ -487,7 +456,7 @@ ev_err ev_store_rules_by_target(ev_store_t *st, ev_scope_t sc, const char *bus, 
     *n_out = 0;
     if (!s)
         return EV_ERR_INTERNAL;
-    bind_scope(s, sc, 2, x);
+    ev__bind_scope(s, sc, 2, x);
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? 2 * cap : 8;

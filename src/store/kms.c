@@ -45,15 +45,6 @@ static void read_key(sqlite3_stmt *s, ev_kms_key_t *k)
     k->pending_days = sqlite3_column_int64(s, 11);
 }
 
-static ev_err step_done(ev_store_t *st, sqlite3_stmt *s, const char *what)
-{
-    ev_err rc = EV_OK;
-
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, what);
-    sqlite3_reset(s);
-    return rc;
-}
 
 ev_err ev_store_kms_key_get(ev_store_t *st, ev_scope_t sc, const char *key_id, ev_kms_key_t *out)
 {
@@ -105,7 +96,7 @@ ev_err ev_store_kms_key_put(ev_store_t *st, ev_scope_t sc, const ev_kms_key_t *k
     sqlite3_bind_int64(s, 12, k->created_ms);
     sqlite3_bind_int64(s, 13, k->deletion_ms);
     sqlite3_bind_int64(s, 14, k->pending_days);
-    return step_done(st, s, "kms key put");
+    return ev__run(st, s, "kms key put");
 }
 
 ev_err ev_store_kms_key_delete(ev_store_t *st, ev_scope_t sc, const char *key_id)
@@ -128,7 +119,7 @@ ev_err ev_store_kms_key_delete(ev_store_t *st, ev_scope_t sc, const char *key_id
         ev__bind_text(s, 1, sc.account);
         ev__bind_text(s, 2, sc.region);
         ev__bind_text(s, 3, key_id);
-        rc = step_done(st, s, "kms key delete");
+        rc = ev__run(st, s, "kms key delete");
     }
     return rc;
 }
@@ -223,7 +214,7 @@ ev_err ev_store_kms_alias_put(ev_store_t *st, ev_scope_t sc, const ev_kms_alias_
     ev__bind_text(s, 4, a->key_id);
     sqlite3_bind_int64(s, 5, a->created_ms);
     sqlite3_bind_int64(s, 6, a->updated_ms);
-    return step_done(st, s, "kms alias put");
+    return ev__run(st, s, "kms alias put");
 }
 
 ev_err ev_store_kms_alias_delete(ev_store_t *st, ev_scope_t sc, const char *name)
@@ -237,7 +228,7 @@ ev_err ev_store_kms_alias_delete(ev_store_t *st, ev_scope_t sc, const char *name
     ev__bind_text(s, 1, sc.account);
     ev__bind_text(s, 2, sc.region);
     ev__bind_text(s, 3, name);
-    return step_done(st, s, "kms alias delete");
+    return ev__run(st, s, "kms alias delete");
 }
 
 ev_err ev_store_kms_alias_list(ev_store_t *st, ev_scope_t sc, const char *key_id,

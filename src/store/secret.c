@@ -159,16 +159,6 @@ ev_err ev_store_secret_delete(ev_store_t *st, ev_scope_t sc, const char *arn)
 {
     static const char sql[] =
         "DELETE FROM secrets WHERE account = ?1 AND region = ?2 AND arn = ?3";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
 
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, arn);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, "secret delete");
-    sqlite3_reset(s);
-    return rc;
+    return ev__exec_scoped(st, sql, sc, 1, &arn, "secret delete");
 }

@@ -71,6 +71,47 @@ void ev__col_blob(sqlite3_stmt *s, int i, unsigned char **p, size_t *n)
         memcpy(*p, b, (size_t)len);
 }
 
+void ev__bind_scope(sqlite3_stmt *s, ev_scope_t sc, int n, const char *const *texts)
+{
+    ev__bind_text(s, 1, sc.account);
+    ev__bind_text(s, 2, sc.region);
+    for (int i = 0; i < n; i++)
+        ev__bind_text(s, 3 + i, texts[i]);
+}
+
+ev_err ev__run(ev_store_t *st, sqlite3_stmt *s, const char *what)
+{
+    ev_err rc = EV_OK;
+
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = ev__store_err(st, what);
+    sqlite3_reset(s);
+    return rc;
+}
+
+ev_err ev__count(ev_store_t *st, sqlite3_stmt *s, int64_t *n)
+{
+    ev_err rc = EV_OK;
+
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    else
+        rc = ev__store_err(st, "count");
+    sqlite3_reset(s);
+    return rc;
+}
+
+ev_err ev__exec_scoped(ev_store_t *st, const char *sql, ev_scope_t sc, int n,
+                       const char *const *texts, const char *what)
+{
+    sqlite3_stmt *s = ev__store_stmt(st, sql);
+
+    if (!s)
+        return EV_ERR_INTERNAL;
+    ev__bind_scope(s, sc, n, texts);
+    return ev__run(st, s, what);
+}
+
 static int exec(ev_store_t *st, const char *sql)
 {
     return sqlite3_exec(st->db, sql, NULL, NULL, NULL);

@@ -37,6 +37,16 @@ int ev__bind_text(sqlite3_stmt *s, int i, const char *v);
 char *ev__col_text(sqlite3_stmt *s, int i);
 /* Copies a blob column into *p / *n. */
 void ev__col_blob(sqlite3_stmt *s, int i, unsigned char **p, size_t *n);
+/* Binds (account, region) as ?1, ?2 and n more texts as ?3, ?4, ... */
+void ev__bind_scope(sqlite3_stmt *s, ev_scope_t sc, int n, const char *const *texts);
+/* Steps a statement that returns no row, then resets it. */
+ev_err ev__run(ev_store_t *st, sqlite3_stmt *s, const char *what);
+/* Steps a count(*) statement into *n, then resets it. */
+ev_err ev__count(ev_store_t *st, sqlite3_stmt *s, int64_t *n);
+/* Runs `sql` (cached) bound with the scope and n texts. */
+ev_err ev__exec_scoped(ev_store_t *st, const char *sql, ev_scope_t sc, int n,
+                       const char *const *texts, const char *what);
+
 /* Logs the SQLite error and returns EV_ERR_INTERNAL. */
 ev_err ev__store_err(ev_store_t *st, const char *what);
 

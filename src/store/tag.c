@@ -62,55 +62,24 @@ ev_err ev_store_tag_put(ev_store_t *st, ev_scope_t sc, const char *arn, const ch
 {
     static const char sql[] = "INSERT OR REPLACE INTO tags (account, region, resource_arn, key, "
                               "value) VALUES (?1, ?2, ?3, ?4, ?5)";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
+    const char *const t[] = {arn, key, value};
 
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, arn);
-    ev__bind_text(s, 4, key);
-    ev__bind_text(s, 5, value);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, "tag put");
-    sqlite3_reset(s);
-    return rc;
+    return ev__exec_scoped(st, sql, sc, 3, t, "tag put");
 }
 
 ev_err ev_store_tag_delete(ev_store_t *st, ev_scope_t sc, const char *arn, const char *key)
 {
     static const char sql[] = "DELETE FROM tags WHERE account = ?1 AND region = ?2 "
                               "AND resource_arn = ?3 AND key = ?4";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
+    const char *const t[] = {arn, key};
 
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, arn);
-    ev__bind_text(s, 4, key);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, "tag delete");
-    sqlite3_reset(s);
-    return rc;
+    return ev__exec_scoped(st, sql, sc, 2, t, "tag delete");
 }
 
 ev_err ev_store_tags_delete_all(ev_store_t *st, ev_scope_t sc, const char *arn)
 {
     static const char sql[] =
         "DELETE FROM tags WHERE account = ?1 AND region = ?2 AND resource_arn = ?3";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
-    ev_err rc = EV_OK;
 
-    if (!s)
-        return EV_ERR_INTERNAL;
-    ev__bind_text(s, 1, sc.account);
-    ev__bind_text(s, 2, sc.region);
-    ev__bind_text(s, 3, arn);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = ev__store_err(st, "tags delete all");
-    sqlite3_reset(s);
-    return rc;
+    return ev__exec_scoped(st, sql, sc, 1, &arn, "tags delete all");
 }
