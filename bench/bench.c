@@ -765,13 +765,15 @@ void bench_load_run(const bench_load_cfg_t *cfg, bench_load_res_t *res)
         }
         if (now >= end && (!busy || now >= hard_end))
             break;
-        if (interval_ns > 0 && now < end) {
+        if (busy == nconns) {
+            timeout_ms = 5; /* nothing can start before an answer: epoll wakes us for it */
+        } else if (interval_ns > 0 && now < end) {
             uint64_t next = start + (uint64_t)((double)issued * interval_ns);
 
             timeout_ms = next > now ? (int)((next - now) / 1000000) : 0;
             if (timeout_ms > 5)
                 timeout_ms = 5;
-        } else if (now >= end || busy == nconns) {
+        } else if (now >= end) {
             timeout_ms = 5;
         } else {
             timeout_ms = 1; /* a closed connection is waiting to reconnect */

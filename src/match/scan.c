@@ -57,6 +57,7 @@ struct ev_match_scratch {
     uint32_t cap_vm;
     uint32_t *vm_ep;           /* per value matcher: idle range valid in this epoch */
     uint64_t *vm_klo, *vm_khi; /* numbers with keys strictly inside need no work */
+    double *vm_dlo, *vm_dhi;   /* the same range as values */
     uint64_t *out;
     uint32_t nout;
     uint32_t *rstack;
@@ -95,6 +96,8 @@ void ev_match_scratch_free(ev_match_scratch_t *s)
     free(s->vm_ep);
     free(s->vm_klo);
     free(s->vm_khi);
+    free(s->vm_dlo);
+    free(s->vm_dhi);
     free(s->out);
     free(s->rstack);
     free(s->log_mn);
@@ -145,6 +148,8 @@ static void prepare(ev_match_scratch_t *s, const ev_matcher_t *m)
         s->vm_ep = grow0(s->vm_ep, s->cap_vm, m->nvms);
         s->vm_klo = ev__mx_realloc(s->vm_klo, m->nvms * sizeof(uint64_t));
         s->vm_khi = ev__mx_realloc(s->vm_khi, m->nvms * sizeof(uint64_t));
+        s->vm_dlo = ev__mx_realloc(s->vm_dlo, m->nvms * sizeof(double));
+        s->vm_dhi = ev__mx_realloc(s->vm_dhi, m->nvms * sizeof(double));
         s->cap_vm = m->nvms;
     }
     if (m->nrnodes > s->cap_rn) {
@@ -268,7 +273,8 @@ static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const 
         for (i = 0; i < t->n; i++) {
             const ev__sent_t *x = &t->ents[i];
 
-            if (x->len == n && (n == 0 || (blob[x->off] == k[0] && memcmp(blob + x->off, k, n) == 0)))
+            if (x->len == n &&
+                (n == 0 || (blob[x->off] == k[0] && memcmp(blob + x->off, k, n) == 0)))
                 return x;
         }
         return NULL;
@@ -378,6 +384,66 @@ static uint32_t ivs_slot(const ev__ivs_t *v, ev__k128_t key)
     return (lo < v->nkeys && cmp_key(v->keys[lo], key) == 0) ? 2 * lo + 1 : 2 * lo;
 }
 
+static const double p10u8[9] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+
+/* The value of n <= 15 ASCII digits at p; 16 bytes from p must be readable. */
+static inline uint64_t sw_digits(const char *p, size_t n)
+{
+    uint64_t v, w = 0;
+
+    if (n > 8) {
+        memcpy(&v, p, 8);
+        v = (v & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
+        v = (v & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
+        w = (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
+        p += 8;
+        n -= 8;
+    }
+    if (!n)
+        return w;
+    memcpy(&v, p, 8);
+    v <<= 8 * (8 - n);
+    v = (v & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
+    v = (v & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
+    v = (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
+    return w * (uint64_t)p10u8[n] + v;
+}
+
+/* The double whose order-preserving key is k (inverse of ev__num_key). */
+static double key_value(uint64_t k)
+{
+    uint64_t bits = (k >> 63) ? k & ~(1ull << 63) : ~k;
+    double d;
+
+    memcpy(&d, &bits, 8);
+    return d;
+}
+
+/*
+ * A rough value of a plain decimal (no exponent, at most 15 integer digits):
+ * the integer part plus the first 8 fraction digits, absolute error < 1e-8.
+ */
+static inline int rough_value(const numparts_t *np, int neg, const char *lim, double *out)
+{
+    size_t il = (size_t)(np->ib - np->ia), fl;
+    uint64_t ip, fp = 0;
+    double v;
+
+    if (np->exp || il > 15 || lim - np->ia < 16 || (np->fa && lim - np->fa < 16))
+        return 0;
+    ip = sw_digits(np->ia, il);
+    v = (double)ip;
+    if (np->fa) {
+        fl = (size_t)(np->fb - np->fa);
+        if (fl > 8)
+            fl = 8;
+        fp = sw_digits(np->fa, fl);
+        v += (double)fp / p10u8[fl];
+    }
+    *out = neg ? -v : v;
+    return 1;
+}
+
 /*
  * Whether exact work on a number estimated at d (within 1e-15 relative) can
  * change anything: 0 if every elementary slot it might fall in is empty, or
@@ -422,6 +488,8 @@ idle:
         s->vm_ep[vmi] = s->epoch;
         s->vm_klo[vmi] = sa ? v->keys[sa / 2 - 1].hi : 0;
         s->vm_khi[vmi] = sa / 2 < v->nkeys ? v->keys[sa / 2].hi : UINT64_MAX;
+        s->vm_dlo[vmi] = sa ? key_value(s->vm_klo[vmi]) : -HUGE_VAL;
+        s->vm_dhi[vmi] = sa / 2 < v->nkeys ? key_value(s->vm_khi[vmi]) : HUGE_VAL;
     }
     return 0;
 }
@@ -522,10 +590,18 @@ static void eval_number(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__
     if (f & EV__VM_NUM) {
         double d;
         ev__dec_t dec;
+        uint32_t vmi = (uint32_t)(vm - m->vms);
 
+        /* Inside this event's idle interval for the path: nothing to do, no full decode. */
+        if (s->vm_ep[vmi] == s->epoch && rough_value(np, *v == '-', lim, &d)) {
+            double margin = 1.1e-8 + fabs(d) * 4e-16;
+
+            if (d - margin > s->vm_dlo[vmi] && d + margin < s->vm_dhi[vmi])
+                goto done;
+        }
         ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
         /* Most numbers are nowhere near a rule's bounds: skip the exact work for them. */
-        if (ev__dec_estimate(&dec, &d) && !ivs_maybe(m, s, &vm->num, (uint32_t)(vm - m->vms), d))
+        if (ev__dec_estimate(&dec, &d) && !ivs_maybe(m, s, &vm->num, vmi, d))
             goto done;
         if (ev__dec_classify(&dec, v, n, &d)) {
             ev__k128_t k = {ev__num_key(d), 0};
@@ -1031,6 +1107,85 @@ static uint32_t new_mn(ev_match_scratch_t *s, uint32_t parent, uint32_t aid, uin
 /* --- skipping what no rule looks at --------------------------------------------------- */
 
 /*
+ * Skipping fast paths. skip_key: a key of at most 7 plain ASCII bytes
+ * followed directly by ':' (p[0..15] must be readable); returns the byte
+ * after the colon or NULL (the general path decides). SWAR over 8 bytes:
+ * the lowest flagged byte of each test is exact, so the first special byte
+ * is a quote exactly when its quote flag is set.
+ */
+static inline const char *skip_key(const char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t x, y, z, q, bad, m;
+    unsigned b;
+
+    if (*p != '"')
+        return NULL;
+    if (p[2] == '"' && p[3] == ':' && (unsigned char)(p[1] - 0x20) < 0x60 && p[1] != '"' &&
+        p[1] != '\\')
+        return p + 4; /* one-byte keys: the commonest in bulky data */
+    memcpy(&x, p + 1, 8);
+    y = x ^ (ones * '"');
+    z = x ^ (ones * '\\');
+    q = (y - ones) & ~y & high;
+    bad = (x & high) | ((x - ones * 0x20) & ~x & high) | ((z - ones) & ~z & high);
+    m = q | bad;
+    if (!m)
+        return NULL;
+    b = (unsigned)__builtin_ctzll(m);
+    if (!((q >> b) & 1) || p[(b >> 3) + 2] != ':')
+        return NULL;
+    return p + (b >> 3) + 3;
+#else
+    (void)p;
+    return NULL;
+#endif
+}
+
+/*
+ * skip_num: validates a number of at most 31 characters with no exponent
+ * (and an integer part of at most 18 digits when it has no fraction: those
+ * always fit int64). Returns its end, or NULL for the full path to decide.
+ */
+static inline const char *skip_num(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    const char *q = p + (*p == '-');
+    __m128i v0, v1, nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0');
+    uint32_t nd, il, fl;
+
+    if (end - q < 32)
+        return NULL;
+    v0 = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), zero);
+    v1 = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 16)), zero);
+    nd = ~((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v0, nine), nine)) |
+           (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v1, nine), nine)) << 16);
+    if (!nd)
+        return NULL;
+    il = (uint32_t)__builtin_ctz(nd);
+    if (il == 0 || il > 29 || (q[0] == '0' && il > 1))
+        return NULL;
+    if (q[il] == '.') {
+        nd >>= il + 1;
+        if (!nd)
+            return NULL;
+        fl = (uint32_t)__builtin_ctz(nd);
+        if (fl == 0 || (q[il + 1 + fl] | 0x20) == 'e')
+            return NULL;
+        return q + il + 1 + fl;
+    }
+    if (il > 18 || (q[il] | 0x20) == 'e')
+        return NULL;
+    return q + il;
+#else
+    (void)p;
+    (void)end;
+    return NULL;
+#endif
+}
+
+/*
  * Validates and skips the container at p ('{' or '['), entered at nesting
  * `depth` (its own depth is depth + 1). Returns the byte after it, or NULL if
  * it is malformed or nests deeper than EV_MATCH_MAX_DEPTH. The same checks
@@ -1041,6 +1196,8 @@ static const char *skip_container(ev_match_scratch_t *s, const char *p, const ch
     uint8_t kind[EV_MATCH_MAX_DEPTH + 2]; /* 1: object, 2: array */
     int d = depth, esc, obj;
     numparts_t np;
+    const char *r;
+    char c;
 
 open:
     if (++d > EV_MATCH_MAX_DEPTH)
@@ -1064,6 +1221,12 @@ open:
     }
     goto value;
 key:
+    if (end - p >= 16 && (r = skip_key(p)) != NULL) {
+        p = r;
+        if ((unsigned char)*p <= ' ')
+            p = skip_ws(p, end);
+        goto value;
+    }
     if (p >= end || *p != '"')
         return NULL;
     p = scan_str(p + 1, end, &esc);
@@ -1106,7 +1269,8 @@ value:
         p += 4;
         break;
     default:
-        p = scan_num(s, p, end, &np);
+        r = skip_num(p, end);
+        p = r ? r : scan_num_full(s, p, end, &np);
         if (!p)
             return NULL;
         break;
@@ -1114,18 +1278,27 @@ value:
     if (p < end && *p == '\0')
         p++; /* jansson drops one NUL after a number or literal */
 next:
-    p = skip_ws(p, end);
     if (p >= end)
         return NULL;
-    if (*p == ',') {
-        p = skip_ws(p + 1, end);
+    c = *p;
+    if (c == ',') {
+        p++;
+        if (p < end && (unsigned char)*p <= ' ')
+            p = skip_ws(p, end);
         if (obj)
             goto key;
         goto value;
     }
-    if (*p != (obj ? '}' : ']'))
+    if (c == (obj ? '}' : ']')) {
+        p++;
+        goto closed;
+    }
+    if ((unsigned char)c > ' ')
         return NULL;
-    p++;
+    p = skip_ws(p, end);
+    if (p >= end || (unsigned char)*p <= ' ')
+        return NULL;
+    goto next;
 closed:
     if (--d == depth)
         return p;

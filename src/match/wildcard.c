@@ -111,6 +111,14 @@ int ev__glob_match(const ev__glob_t *g, const char *s, size_t n)
 
 #define TOK_STAR 256
 #define MAX_DFA_STATES 50000
+/*
+ * Work allowed to one evaluation (NFA positions visited over all subset
+ * transitions): with long literals between stars the subset automaton is a
+ * product of every pattern's progress and can take seconds to explore. A
+ * field whose evaluation needs more is reported as too complex (Inferred:
+ * AWS's own bound is not documented; no realistic pattern comes near it).
+ */
+#define MAX_DFA_WORK 4000000000
 
 typedef struct {
     uint16_t *tok;   /* all patterns' tokens back to back */
@@ -182,6 +190,24 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts a position set: insertion sort for the usual handful, qsort beyond. */
+static void sort_set(uint32_t *v, size_t n)
+{
+    size_t i, j;
+
+    if (n > 24) {
+        qsort(v, n, sizeof(uint32_t), cmp_u32);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        uint32_t x = v[i];
+
+        for (j = i; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 /* Adds position g and, through empty stars, the positions after them. */
 static void add_closure(const wc_nfa_t *nfa, uint32_t g, uint32_t *set, size_t *n, uint8_t *mark)
 {
@@ -205,7 +231,7 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
     setdb_t db;
     uint8_t used[256], *mark;
     uint16_t alpha[257];
-    size_t nalpha = 0, i, k, total = 0, head = 0;
+    size_t nalpha = 0, i, k, total = 0, head = 0, work = 0;
     uint32_t *cur, *next, best = 0;
     EV__VEC(uint32_t) queue;
 
@@ -264,8 +290,7 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
             add_closure(&nfa, nfa.base[k], cur, &n, mark);
         for (i = 0; i < n; i++)
             mark[cur[i]] = 0;
-        if (n > 1)
-            qsort(cur, n, sizeof(uint32_t), cmp_u32);
+        sort_set(cur, n);
         setdb_add(&db, cur, n);
         EV__VEC_PUSH(&queue, 0u);
     }
@@ -301,8 +326,12 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
                 best = (uint32_t)count;
             if (best > cap)
                 break;
-            if (nn > 1)
-                qsort(next, nn, sizeof(uint32_t), cmp_u32);
+            work += cn + nn;
+            if (work > MAX_DFA_WORK) {
+                best = cap + 1;
+                break;
+            }
+            sort_set(next, nn);
             if (setdb_add(&db, next, nn)) {
                 if (db.starts.n > MAX_DFA_STATES) {
                     best = cap + 1;
