@@ -64,7 +64,14 @@ trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT TERM
 
 # The watchdog: a run never outlives MAX_RUN seconds.
-( sleep "$MAX_RUN"; log "bench: watchdog: ${MAX_RUN}s passed, stopping"; kill -TERM $$ ) &
+(
+    trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+    sleep "$MAX_RUN" &
+    sp=$!
+    wait "$sp"
+    log "bench: watchdog: ${MAX_RUN}s passed, stopping"
+    kill -TERM $$
+) &
 WATCHDOG=$!
 
 free_port() {

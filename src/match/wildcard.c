@@ -118,7 +118,7 @@ int ev__glob_match(const ev__glob_t *g, const char *s, size_t n)
  * field whose evaluation needs more is reported as too complex (Inferred:
  * AWS's own bound is not documented; no realistic pattern comes near it).
  */
-#define MAX_DFA_WORK 4000000000
+#define MAX_DFA_WORK 10000000
 
 typedef struct {
     uint16_t *tok;   /* all patterns' tokens back to back */
@@ -229,16 +229,17 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
 {
     wc_nfa_t nfa;
     setdb_t db;
-    uint8_t used[256], *mark;
-    uint16_t alpha[257];
-    size_t nalpha = 0, i, k, total = 0, head = 0, work = 0;
+    uint8_t *mark;
+    uint16_t syms[257];
+    uint32_t seen[257];
+    size_t i, k, total = 0, head = 0, work = 0;
     uint32_t *cur, *next, best = 0;
     EV__VEC(uint32_t) queue;
 
     memset(&nfa, 0, sizeof(nfa));
     memset(&db, 0, sizeof(db));
     memset(&queue, 0, sizeof(queue));
-    memset(used, 0, sizeof(used));
+    memset(seen, 0, sizeof(seen));
     for (k = 0; k < npat; k++)
         total += pats[k].n + 3; /* quotes + position 0 */
     nfa.tok = ev__mx_alloc(total * sizeof(uint16_t));
@@ -268,16 +269,9 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
         nfa.ntok[k] = (uint32_t)t;
         for (i = 0; i <= t; i++)
             nfa.owner[total + i] = (uint32_t)k;
-        for (i = 0; i < t; i++) {
-            if (tok[i] != TOK_STAR && !used[tok[i]]) {
-                used[tok[i]] = 1;
-                alpha[nalpha++] = tok[i];
-            }
-        }
         total += t + 1;
     }
     nfa.total = (uint32_t)total;
-    alpha[nalpha++] = TOK_STAR; /* stands for every byte no pattern names */
     mark = ev__mx_calloc(total ? total : 1, 1);
     cur = ev__mx_alloc((total + 1) * sizeof(uint32_t));
     next = ev__mx_alloc((total + 1) * sizeof(uint32_t));
@@ -297,11 +291,26 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
     while (head < queue.n && best <= cap) {
         uint32_t sid = queue.p[head++];
         size_t cn = db.starts.p[sid + 1] - db.starts.p[sid];
-        size_t a;
+        size_t a, nsym = 0;
 
         memcpy(cur, db.data.p + db.starts.p[sid], cn * sizeof(uint32_t));
-        for (a = 0; a < nalpha && best <= cap; a++) {
-            uint16_t byte = alpha[a];
+        /*
+         * Only the bytes some position of this state expects can lead
+         * anywhere but to its star loops; every other byte (TOK_STAR stands
+         * for them) leads to the loops alone.
+         */
+        for (i = 0; i < cn; i++) {
+            uint32_t g = cur[i], kk = nfa.owner[g], p = g - nfa.base[kk];
+            uint16_t t = p < nfa.ntok[kk] ? nfa.tok[nfa.base[kk] + p] : TOK_STAR;
+
+            if (t != TOK_STAR && seen[t] != sid + 1) {
+                seen[t] = sid + 1;
+                syms[nsym++] = t;
+            }
+        }
+        syms[nsym++] = TOK_STAR;
+        for (a = 0; a < nsym && best <= cap; a++) {
+            uint16_t byte = syms[a];
             size_t nn = 0, count = 0;
 
             for (i = 0; i < cn; i++) {
