@@ -81,6 +81,7 @@ typedef struct oauth {
 
 typedef struct dest {
     char *arn;
+    uint64_t gen;         /* store generation the rate was read at */
     double rate, tokens;
     int64_t refill_ms;
     int inflight;
@@ -1221,7 +1222,19 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
 {
     int64_t wait = 1000;
 
+    uint64_t gen = ev_store_generation(e->cfg.store);
+
     for (dest_t *d = e->dests; d; d = d->next) {
+        if (d->head && d->gen != gen) {
+            /* The configuration changed (e.g. UpdateApiDestination raised the
+             * rate): queued jobs follow the destination's current rate. */
+            dtarget_t *t = resolve(e, &d->head->j);
+
+            if (t->kind == K_API && t->dest_arn && strcmp(t->dest_arn, d->arn) == 0)
+                d->rate = t->rate < 1 ? 1 : t->rate;
+            dtarget_unref(t);
+            d->gen = gen;
+        }
         /* A small burst (a tenth of a second's worth) keeps any one-second
          * window close to the rate. */
         double burst = d->rate / 10.0 < 1.0 ? 1.0 : d->rate / 10.0;
