@@ -23,7 +23,7 @@ UNIT_COMMON := $(wildcard tests/unit/common/*.c)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CFLAGS   += -DEV_VERSION='"$(VERSION)"'
 
-.PHONY: all run test unit e2e asan fuzz bench clean deps node_modules gen
+.PHONY: all run test unit e2e asan fuzz fuzz-lib bench clean deps node_modules gen
 
 all: $(BIN)
 
@@ -75,14 +75,18 @@ FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 
-build-fuzz/fuzz_%: fuzz/fuzz_%.c
+# The library is brought up to date first (its own make run knows the
+# dependencies); each target is relinked after it.
+fuzz-lib:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libevbridge.a
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz-lib
 	clang -O1 -g -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< build-fuzz/libevbridge.a $(LDLIBS)
 
 fuzz: deps $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	@set -e; for f in $(filter $(FUZZ_BINS),$(addprefix build-fuzz/,$(or $(FUZZ_TARGETS),$(notdir $(FUZZ_BINS))))); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/$$n.dict build-fuzz/corpus/$$n fuzz/corpus/$$n \
 	    2>&1 | tail -3; done

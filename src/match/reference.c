@@ -168,11 +168,14 @@ static void collect(ctx_t *cx, json_t *v, const char *path, size_t pn, uint32_t 
 
         json_object_foreach(v, k, x) {
             const char *name = cx->keys.p[strtoul(k + 1, NULL, 10)];
-            size_t kn = strlen(name), np = pn ? pn + 1 + kn : kn;
+            size_t kn = strlen(name), np = path ? pn + 1 + kn : kn;
             char *p2 = ev__mx_alloc(np + 1);
 
-            /* Decoded keys may hold NUL only if jansson allowed it; it does not. */
-            if (pn) {
+            /*
+             * Decoded keys may hold NUL only if jansson allowed it; it does not.
+             * path is NULL at the root only: a key "" there still adds a segment.
+             */
+            if (path) {
                 memcpy(p2, path, pn);
                 p2[pn] = '.';
                 memcpy(p2 + pn + 1, name, kn);
@@ -205,7 +208,7 @@ static void collect(ctx_t *cx, json_t *v, const char *path, size_t pn, uint32_t 
         break;
     }
     memset(&l, 0, sizeof(l));
-    l.path = ev__mx_memdup(path, pn);
+    l.path = ev__mx_memdup(path ? path : "", pn);
     l.path_n = pn;
     if (json_is_string(v)) {
         l.s = json_string_value(v);
@@ -548,7 +551,7 @@ ev_match_rc ev_match_ref_match(const ev_match_ref_t *r, const char *json, size_t
         rc = EV_MATCH_MALFORMED; /* not reached for input jansson accepted */
         goto out;
     }
-    collect(&cx, dom, "", 0, NULL, 0);
+    collect(&cx, dom, NULL, 0, NULL, 0);
     choice = ev__mx_calloc(cx.arrays + 1, sizeof(uint32_t));
     out = ev__mx_alloc((r->rules.n + 1) * sizeof(uint64_t));
     for (i = 0; i < r->rules.n; i++) {

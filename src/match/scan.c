@@ -997,12 +997,13 @@ static const char *scan_num_full(ev_match_scratch_t *s, const char *p, const cha
         if (*ip != '0') {
             mag = (long)(ipend - ip) - 1;
         } else {
-            q = ipend + 1;
-            while (q < p && *q == '0')
-                q++;
-            if (q >= p || (unsigned)(*q - '1') > 8)
+            if (!np->fa)
+                return p; /* zero, whatever the exponent */
+            for (q = np->fa; q < np->fb && *q == '0'; q++)
+                ;
+            if (q >= np->fb)
                 return p; /* zero */
-            mag = -(long)(q - ipend);
+            mag = -(long)(q - np->fa) - 1;
         }
         mag += np->exp;
         if (mag < 308)
@@ -1603,8 +1604,17 @@ static int conj_holds(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__co
     const ev__item_t *it = m->items + cj->item_off;
     uint32_t i, loose = 0;
 
-    if (cj->nitem <= 1 && !cj->has_neg)
-        return 1;
+    if (cj->nitem <= 1) {
+        /*
+         * One item constrains no array choice, and its clauses are not
+         * tracked (their hits inside arrays are not logged): any hit counts.
+         */
+        if (!cj->has_neg || cj->nitem == 0)
+            return 1;
+        if (it[0].kind == EV__IT_OPT && s->cl_ep[it[0].clause] == s->epoch)
+            return 1;
+        return s->cl_ep[it[0].presence] != s->epoch;
+    }
     for (i = 0; i < cj->nitem; i++) {
         if (it[i].kind == EV__IT_REQ && s->cl_root[it[i].clause] != s->epoch)
             loose++;

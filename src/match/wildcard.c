@@ -293,7 +293,8 @@ uint32_t ev__wc_complexity(const ev__str_t *pats, size_t npat, uint32_t cap, int
         size_t cn = db.starts.p[sid + 1] - db.starts.p[sid];
         size_t a, nsym = 0;
 
-        memcpy(cur, db.data.p + db.starts.p[sid], cn * sizeof(uint32_t));
+        if (cn)
+            memcpy(cur, db.data.p + db.starts.p[sid], cn * sizeof(uint32_t));
         /*
          * Only the bytes some position of this state expects can lead
          * anywhere but to its star loops; every other byte (TOK_STAR stands

@@ -23,6 +23,7 @@ static void test_reasons(void **state)
 {
     static const ccase_t c[] = {
         {"{\"a\":[1]}", "OK"},
+        {"{\"a\":[{\"anything-but\":{\"wildcard\":[]}}]}", "OK"},
         {"{}", "Empty objects are not allowed"},
         {"{\"a\":{}}", "Empty objects are not allowed"},
         {"", "Filter is not an object"},
@@ -287,6 +288,8 @@ static void test_wildcard_units(void **state)
         }
         assert_int_equal(ev__wc_complexity(p, n, 100, 0), c[i].want);
     }
+    /* No patterns at all (an empty anything-but wildcard list): nothing to count. */
+    assert_int_equal(ev__wc_complexity(NULL, 0, 100, 1), 0);
     ev__glob_init(&g, "a\\*b*c\\\\", 8);
     assert_int_equal(g.nseg, 2);
     assert_true(ev__glob_match(&g, "a*bxyzc\\", 8));

@@ -297,6 +297,15 @@ static void test_structure(void **state)
         {"{\"d\":{\"a\":[1]}}", "{\"d\":[[{\"a\":1}]]}", 1},
         {"{\"\":[1]}", "{\"\":1}", 1},
         {"{\"a\":{\"\":[1]}}", "{\"a.\":1}", 1},
+        /*
+         * A key "" under the root: event-ruler's pattern path drops it (no
+         * separator after an empty prefix), the event path keeps it.
+         */
+        {"{\"\":{\"r\":[1]}}", "{\"r\":1}", 1},
+        {"{\"\":{\"r\":[1]}}", "{\"\":{\"r\":1}}", 0},
+        {"{\"r\":[{\"exists\":true}]}", "{\"\":{\"r\":[false]}}", 0},
+        {"{\"r\":[{\"exists\":true}]}", "{\"\":{\"\":{\"r\":1}}}", 0},
+        {"{\"a\":{\"\":{\"r\":[1]}}}", "{\"a\":{\"\":{\"r\":1}}}", 1},
         /* $or */
         {"{\"$or\":[{\"a\":[1]},{\"b\":[2]}]}", "{\"b\":2}", 1},
         {"{\"$or\":[{\"a\":[1]},{\"b\":[2]}]}", "{\"b\":1}", 0},
@@ -349,6 +358,66 @@ static void test_array_consistency(void **state)
     RUN(c);
 }
 
+/*
+ * Rules with one item next to rules whose items need array tracking: the
+ * one-item rule's hits inside arrays are not logged, so its exists:false
+ * must look at every hit (found by fuzz/fuzz_match).
+ */
+static void test_mixed_tracking(void **state)
+{
+    static const char *const pats[] = {
+        "{\"a\":{\"b\":[{\"exists\":false}]}}",
+        "{\"a\":{\"b\":[1],\"d\":[{\"exists\":false}]}}",
+        "{\"a\":{\"b\":[{\"exists\":false},3]}}",
+    };
+    static const struct {
+        const char *event;
+        unsigned want; /* bit i: rule i matches */
+    } c[] = {
+        {"{\"a\":[{\"b\":2,\"c\":1},{\"b\":1,\"c\":2,\"d\":0}]}", 0},
+        {"{\"a\":[{\"b\":1}]}", 2},
+        {"{\"a\":[{\"b\":3}]}", 4},
+        {"{\"a\":[{\"c\":3}]}", 5},
+        {"{\"a\":{\"b\":1,\"d\":1}}", 0},
+    };
+    ev_matcher_builder_t *b = ev_matcher_builder_new();
+    ev_match_ref_t *r = ev_match_ref_new();
+    ev_match_scratch_t *s = ev_match_scratch_new();
+    ev_matcher_t *m;
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+        assert_int_equal(ev_matcher_builder_add(b, i, pats[i], strlen(pats[i]), NULL), EV_OK);
+        assert_int_equal(ev_match_ref_add(r, i, pats[i], strlen(pats[i]), NULL), EV_OK);
+    }
+    m = ev_matcher_builder_finish(b);
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        const uint64_t *tags;
+        uint64_t *rtags;
+        size_t n, rn;
+        unsigned got = 0, rgot = 0;
+
+        assert_int_equal(ev_matcher_match(m, c[i].event, strlen(c[i].event), s, &tags, &n),
+                         EV_MATCH_OK);
+        assert_int_equal(ev_match_ref_match(r, c[i].event, strlen(c[i].event), &rtags, &rn),
+                         EV_MATCH_OK);
+        for (k = 0; k < n; k++)
+            got |= 1u << tags[k];
+        for (k = 0; k < rn; k++)
+            rgot |= 1u << rtags[k];
+        free(rtags);
+        if (got != c[i].want || rgot != c[i].want)
+            printf("event %s: want %u compiled %u reference %u\n", c[i].event, c[i].want, got,
+                   rgot);
+        assert_int_equal(got, c[i].want);
+        assert_int_equal(rgot, c[i].want);
+    }
+    ev_matcher_unref(m);
+    ev_match_ref_free(r);
+    ev_match_scratch_free(s);
+}
+
 static void test_bad_events(void **state)
 {
     static const char *const malformed[] = {
@@ -357,13 +426,14 @@ static void test_bad_events(void **state)
         "{\"a\":\"\\udc00x\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\x80\"}",
         "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\t\"}", "{\"a\":tru}", "{\"a\":nul}", "{} x",
         "{\"a\":9223372036854775808}", "{\"a\":-9223372036854775809}", "{\"a\":1e309}",
-        "{'a':1}", "{\"a\":[1,]}", "\xef\xbb\xbf{}",
+        "{'a':1}", "{\"a\":[1,]}", "\xef\xbb\xbf{}", "{\"a\":0.1e310}", "{\"z\":[1e999]}",
     };
     static const char *const not_object[] = {"[]", "1", "\"x\"", "null", " [1,{\"a\":2}] "};
     static const char *const fine[] = {
         "{}", " {\"a\" : [ 1 , 2 ] } ", "{\"a\":9223372036854775807}",
         "{\"a\":-9223372036854775808}", "{\"a\":1e-400}", "{\"a\":1.7976931348623157e308}",
         "{\"a\":\"\\ud83d\\ude80\"}", "{\"a\":\"\xf0\x9f\x9a\x80\"}", "{\"a\":0.0e+5}",
+        "{\"a\":0e406843546}", "{\"a\":-0E+99999}", "{\"z\":[0e999]}", "{\"a\":0.001e311}",
     };
     ev_matcher_builder_t *b = ev_matcher_builder_new();
     ev_matcher_t *m;
@@ -589,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_wildcard),
         cmocka_unit_test(test_structure),
         cmocka_unit_test(test_array_consistency),
+        cmocka_unit_test(test_mixed_tracking),
         cmocka_unit_test(test_bad_events),
         cmocka_unit_test(test_many_rules),
         cmocka_unit_test(test_shared_tag),
