@@ -417,20 +417,19 @@ static int serve(int argc, char **argv)
     }
     if (check_master_key(&app) != 0)
         goto out;
-    if (ev_outbox_open(db_path, &app.outbox, msg, sizeof(msg)) != EV_OK) {
+    if (ev_outbox_open(db_path, days * 24 * 3600 * 1000, &app.outbox, msg, sizeof(msg)) !=
+        EV_OK) {
         fprintf(stderr, "evbridge: %s\n", msg);
         goto out;
     }
     app.allow_http_endpoints = o.allow_http;
     memset(&ecfg, 0, sizeof(ecfg));
-    ecfg.db_path = db_path;
     ecfg.store = app.store;
     ecfg.outbox = app.outbox;
     ecfg.master_key = app.master_key;
     ecfg.timeout_ms = 5000;
     ecfg.backoff_base_ms = base;
     ecfg.backoff_cap_ms = cap;
-    ecfg.history_ms = days * 24 * 3600 * 1000;
     ecfg.bus_put = bus_put;
     ecfg.bus_put_ud = &app;
     if (ev_engine_start(&ecfg, &engine, msg, sizeof(msg)) != EV_OK) {

@@ -27,8 +27,10 @@
 #include "store/sqs.h"
 #include "util/util.h"
 
-#define CLAIM_BATCH 512
-#define MAX_IN_MEMORY 8192
+#define LOAD_BATCH 512
+#define MAX_HELD 32768       /* jobs held in memory with their payload */
+#define LIGHT_AFTER_MS 1000  /* a retry further away lets go of its payload */
+#define TARGET_BUCKETS 1024
 #define PER_DEST_INFLIGHT 128
 #define RESPONSE_KEEP 1024
 #define DEFAULT_MAX_RETRIES 185
@@ -51,6 +53,7 @@ typedef struct dtarget {
     char *problem;       /* why not (NO_PERMISSIONS / NO_RESOURCE text) */
     const char *problem_code;
     json_t *secret;      /* decrypted SecretString (wiped on free) */
+    uint64_t hash;
     struct dtarget *next;
 } dtarget_t;
 
@@ -91,7 +94,8 @@ typedef struct dest {
 
 struct job {
     int tag; /* T_JOB */
-    ev_outbox_job_t j;
+    ev_outbox_job_t j; /* j.mem == NULL: a light job (waiting for a retry; reloaded) */
+    size_t heap_at;    /* its place in the timer heap */
     dtarget_t *t;
     dest_t *d;
     CURL *easy;
@@ -109,22 +113,29 @@ struct ev_engine {
     pthread_t thread;
     atomic_int stop;
     CURLM *multi;
-    ev_outbox_reader_t *reader;
-    dtarget_t *targets;
+    dtarget_t *targets[TARGET_BUCKETS];
     uint64_t gen;
     dest_t *dests;
     job_t *sending;
     oauth_t *oauth;
     int64_t last_scan;
     uint64_t scan_gen;
-    size_t in_memory;
+    atomic_size_t held;   /* jobs with their payload in memory (inbox included) */
+    pthread_mutex_t inbox_lock;
+    struct inbox *inbox;  /* jobs the outbox writer handed over */
+    job_t **heap;         /* jobs waiting for their due time, earliest first */
+    size_t nheap, capheap;
     ev_job_result_t *res;
     job_t **res_jobs;
     char **res_strings;
     size_t nres, capres, nstr, capstr;
-    int64_t next_due;
-    int64_t last_prune;
     atomic_int woken;
+};
+
+struct inbox {
+    ev_outbox_job_t *jobs;
+    size_t n;
+    struct inbox *next;
 };
 
 static void fetched(ev_engine_t *e, oauth_t *o, CURLcode cc);
@@ -143,6 +154,16 @@ static char *keep(ev_engine_t *e, char *s)
     }
     e->res_strings[e->nstr++] = s;
     return s;
+}
+
+/* FNV-1a: the target cache's buckets. */
+static uint64_t hash_key(const char *k)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+    return h;
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -169,11 +190,13 @@ static void dtarget_unref(dtarget_t *t)
 
 static void drop_cache(ev_engine_t *e)
 {
-    while (e->targets) {
-        dtarget_t *t = e->targets;
+    for (size_t b = 0; b < TARGET_BUCKETS; b++) {
+        while (e->targets[b]) {
+            dtarget_t *t = e->targets[b];
 
-        e->targets = t->next;
-        dtarget_unref(t);
+            e->targets[b] = t->next;
+            dtarget_unref(t);
+        }
     }
 }
 
@@ -270,6 +293,8 @@ out:
 static dtarget_t *resolve(ev_engine_t *e, const ev_outbox_job_t *j)
 {
     char *key = ev_xasprintf("%s|%s|%s|%s", j->account, j->region, j->rule_arn, j->target_id);
+    uint64_t hash = hash_key(key);
+    dtarget_t **bucket = &e->targets[hash % TARGET_BUCKETS];
     ev_scope_t sc = {j->account, j->region};
     uint64_t gen = ev_store_generation(e->cfg.store);
     char *rule = NULL, *deauth = NULL;
@@ -282,8 +307,8 @@ static dtarget_t *resolve(ev_engine_t *e, const ev_outbox_job_t *j)
         drop_cache(e);
         e->gen = gen;
     }
-    for (t = e->targets; t; t = t->next) {
-        if (strcmp(t->key, key) == 0) {
+    for (t = *bucket; t; t = t->next) {
+        if (t->hash == hash && strcmp(t->key, key) == 0) {
             free(key);
             t->refs++;
             return t;
@@ -291,6 +316,7 @@ static dtarget_t *resolve(ev_engine_t *e, const ev_outbox_job_t *j)
     }
     t = ev_xcalloc(1, sizeof(*t));
     t->key = key;
+    t->hash = hash;
     t->refs = 2; /* the cache's and the caller's */
     t->kind = K_GONE;
     if (ev_store_begin(e->cfg.store, 1) != EV_OK)
@@ -330,8 +356,8 @@ cache:
     free(rule);
     json_decref(body);
     ev_store_target_list_free(list, n);
-    t->next = e->targets;
-    e->targets = t;
+    t->next = *bucket;
+    *bucket = t;
     return t;
 }
 
@@ -441,32 +467,110 @@ static void retry_or_end(ev_engine_t *e, job_t *job, ev_job_result_t *r, const c
     r->due_ms = now + delay;
     r->result = "retry";
     r->error = keep(e, ev_xasprintf("%s: %s", code, msg));
-    if (r->due_ms < e->next_due)
-        e->next_due = r->due_ms;
+}
+
+/* ---- the timer heap (jobs waiting for their due time) ---- */
+
+static void heap_set(ev_engine_t *e, size_t i, job_t *job)
+{
+    e->heap[i] = job;
+    job->heap_at = i;
+}
+
+static void heap_push(ev_engine_t *e, job_t *job)
+{
+    size_t i;
+
+    if (e->nheap == e->capheap) {
+        e->capheap = e->capheap ? 2 * e->capheap : 256;
+        e->heap = realloc(e->heap, e->capheap * sizeof(*e->heap));
+        if (!e->heap)
+            abort();
+    }
+    for (i = e->nheap++; i > 0 && e->heap[(i - 1) / 2]->j.due_ms > job->j.due_ms; i = (i - 1) / 2)
+        heap_set(e, i, e->heap[(i - 1) / 2]);
+    heap_set(e, i, job);
+}
+
+static job_t *heap_pop(ev_engine_t *e)
+{
+    job_t *top = e->heap[0], *last = e->heap[--e->nheap];
+    size_t i = 0, n = e->nheap;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+
+        if (c >= n)
+            break;
+        if (c + 1 < n && e->heap[c + 1]->j.due_ms < e->heap[c]->j.due_ms)
+            c++;
+        if (e->heap[c]->j.due_ms >= last->j.due_ms)
+            break;
+        heap_set(e, i, e->heap[c]);
+        i = c;
+    }
+    if (n)
+        heap_set(e, i, last);
+    return top;
+}
+
+/* ---- job lifetime ---- */
+
+/* Lets go of what a job holds beyond its identity (payload, strings). */
+static void job_lighten(ev_engine_t *e, job_t *job)
+{
+    if (job->j.mem) {
+        ev_outbox_job_t keep_ = job->j;
+
+        ev_outbox_job_clear(&job->j);
+        job->j.id = keep_.id;
+        job->j.event_ms = keep_.event_ms;
+        job->j.due_ms = keep_.due_ms;
+        job->j.attempts = keep_.attempts;
+        atomic_fetch_sub(&e->held, 1);
+    }
+}
+
+static void job_free(ev_engine_t *e, job_t *job)
+{
+    if (job->j.mem)
+        atomic_fetch_sub(&e->held, 1);
+    ev_outbox_job_clear(&job->j);
+    dtarget_unref(job->t);
+    ev_request_free(&job->req);
+    ev_buf_free(&job->resp);
+    free(job);
+}
+
+/* A retried job waits in the heap; one that waits long lets go of its payload
+ * (it is in the store) and reads it again when it is due. */
+static void rearm(ev_engine_t *e, job_t *job, const ev_job_result_t *r)
+{
+    job->j.attempts += r->attempted ? 1 : 0;
+    job->j.due_ms = r->due_ms;
+    dtarget_unref(job->t);
+    job->t = NULL;
+    job->d = NULL;
+    ev_request_free(&job->req);
+    ev_buf_free(&job->resp);
+    job->start_ms = 0;
+    job->retry_after_ms = -1;
+    job->next = NULL;
+    if (r->due_ms - ev_now_ms() >= LIGHT_AFTER_MS)
+        job_lighten(e, job);
+    heap_push(e, job);
 }
 
 static void flush(ev_engine_t *e)
 {
-    if (e->nres && ev_outbox_finish(e->reader, e->res, e->nres) != EV_OK)
-        ev_error("delivery: cannot record %zu results; they will be retried", e->nres);
+    ev_outbox_results(e->cfg.outbox, e->res, e->nres);
     for (size_t i = 0; i < e->nres; i++) {
         job_t *job = e->res_jobs[i];
 
-        if (job->easy)
-            continue; /* still sending (only at stop) */
-        free(job->j.account);
-        free(job->j.region);
-        free(job->j.event_id);
-        free(job->j.bus);
-        free(job->j.rule_arn);
-        free(job->j.target_id);
-        free(job->j.target_arn);
-        free(job->j.payload);
-        dtarget_unref(job->t);
-        ev_request_free(&job->req);
-        ev_buf_free(&job->resp);
-        free(job);
-        e->in_memory--;
+        if (e->res[i].outcome == EV_JOB_RETRY)
+            rearm(e, job, &e->res[i]);
+        else
+            job_free(e, job);
     }
     for (size_t i = 0; i < e->nstr; i++)
         free(e->res_strings[i]);
@@ -594,6 +698,7 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
     curl_easy_setopt(job->easy, CURLOPT_HEADERDATA, job);
     curl_easy_setopt(job->easy, CURLOPT_PRIVATE, job);
     job->d->inflight++;
+    job->sprev = NULL;
     job->snext = e->sending;
     if (e->sending)
         e->sending->sprev = job;
@@ -669,6 +774,7 @@ static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
         e->sending = job->snext;
     if (job->snext)
         job->snext->sprev = job->sprev;
+    job->snext = job->sprev = NULL; /* a retried job is sent again */
     r = new_result(e, job);
     r->attempted = 1;
     r->status = cc == CURLE_OK ? (int)status : 0;
@@ -704,10 +810,8 @@ static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
         drop_token(e, job);
         job->retry_after_ms = 0;
         retry_or_end(e, job, r, "SDK_CLIENT_ERROR", msg);
-        if (r->outcome == EV_JOB_RETRY) {
+        if (r->outcome == EV_JOB_RETRY)
             r->due_ms = ev_now_ms();
-            e->next_due = r->due_ms;
-        }
         return;
     }
     if (status == 401 || status == 407 || status == 409 || status == 429 || status >= 500)
@@ -1013,10 +1117,9 @@ static void fetched(ev_engine_t *e, oauth_t *o, CURLcode cc)
         /* The history names the endpoint without the query (it may carry secrets). */
         char *endpoint = ev_xstrndup(o->req.url, strcspn(o->req.url, "?"));
 
-        if (ev_outbox_record(e->reader, o->account, o->region, o->conn_arn ? o->conn_arn : "",
-                             endpoint, o->start_ms, (int)status, ok ? "success" : "failed",
-                             ok ? NULL : reason, latency) != EV_OK)
-            ev_warn("delivery: cannot record a token request");
+        ev_outbox_record(e->cfg.outbox, o->account, o->region, o->conn_arn ? o->conn_arn : "",
+                         endpoint, o->start_ms, (int)status, ok ? "success" : "failed",
+                         ok ? NULL : reason, latency);
         free(endpoint);
     }
     set_connection(e, o, ok, reason);
@@ -1193,28 +1296,119 @@ static void admit(ev_engine_t *e, job_t *job)
     }
 }
 
-static void claim(ev_engine_t *e, int64_t now)
+/* A job that is due goes to admit(); one that is not waits in the heap. */
+static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now)
 {
+    job_t *job = ev_xcalloc(1, sizeof(*job));
+
+    job->tag = T_JOB;
+    job->j = *j; /* takes the strings */
+    job->retry_after_ms = -1;
+    if (job->j.due_ms > now)
+        heap_push(e, job);
+    else
+        admit(e, job);
+}
+
+/* The outbox writer hands committed jobs over (its thread; must not block). */
+static int take(void *arg, ev_outbox_job_t *jobs, size_t n)
+{
+    ev_engine_t *e = arg;
+    struct inbox *in;
+
+    if (atomic_load(&e->held) + n > MAX_HELD)
+        return 0;
+    in = ev_xcalloc(1, sizeof(*in));
+    in->jobs = jobs;
+    in->n = n;
+    atomic_fetch_add(&e->held, n);
+    pthread_mutex_lock(&e->inbox_lock);
+    /* Kept in commit order: prepend, and the engine reverses the list. */
+    in->next = e->inbox;
+    e->inbox = in;
+    pthread_mutex_unlock(&e->inbox_lock);
+    atomic_store(&e->woken, 1);
+    curl_multi_wakeup(e->multi);
+    return 1;
+}
+
+static void free_inbox(ev_engine_t *e, struct inbox *in)
+{
+    while (in) {
+        struct inbox *next = in->next;
+
+        for (size_t i = 0; i < in->n; i++) {
+            ev_outbox_job_clear(&in->jobs[i]);
+            atomic_fetch_sub(&e->held, 1);
+        }
+        free(in->jobs);
+        free(in);
+        in = next;
+    }
+}
+
+/* Takes in new jobs (handed over or paged in) and the retries now due. */
+static void intake(ev_engine_t *e, int64_t now)
+{
+    struct inbox *in, *rev = NULL;
     ev_outbox_job_t *jobs = NULL;
-    size_t n = 0;
-    int room = MAX_IN_MEMORY - (int)e->in_memory;
+    size_t n = 0, room;
 
-    if (room <= 0)
-        return;
-    if (ev_outbox_claim(e->reader, now, room < CLAIM_BATCH ? room : CLAIM_BATCH, &jobs, &n) !=
-        EV_OK)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        job_t *job = ev_xcalloc(1, sizeof(*job));
+    pthread_mutex_lock(&e->inbox_lock);
+    in = e->inbox;
+    e->inbox = NULL;
+    pthread_mutex_unlock(&e->inbox_lock);
+    while (in) {
+        struct inbox *next = in->next;
 
-        job->tag = T_JOB;
-        job->j = jobs[i]; /* takes the strings */
-        e->in_memory++;
+        in->next = rev;
+        rev = in;
+        in = next;
+    }
+    while (rev) {
+        struct inbox *next = rev->next;
+
+        for (size_t i = 0; i < rev->n; i++)
+            arrive(e, &rev->jobs[i], now);
+        free(rev->jobs);
+        free(rev);
+        rev = next;
+    }
+    /* Jobs that found no room wait in the store, oldest first. */
+    room = atomic_load(&e->held) < MAX_HELD ? MAX_HELD - atomic_load(&e->held) : 0;
+    if (room > LOAD_BATCH)
+        room = LOAD_BATCH;
+    if (room > 0 && ev_outbox_load(e->cfg.outbox, room, &jobs, &n) == EV_OK && n) {
+        atomic_fetch_add(&e->held, n);
+        for (size_t i = 0; i < n; i++)
+            arrive(e, &jobs[i], now);
+        free(jobs);
+        if (n == room)
+            atomic_store(&e->woken, 1); /* more may be waiting */
+    }
+    while (e->nheap && e->heap[0]->j.due_ms <= now) {
+        job_t *job = heap_pop(e);
+
+        if (!job->j.mem) {
+            ev_outbox_job_t full;
+            ev_err rc = ev_outbox_load_one(e->cfg.outbox, job->j.id, &full);
+
+            if (rc == EV_ERR_INTERNAL) { /* try again in a second */
+                job->j.due_ms = now + 1000;
+                heap_push(e, job);
+                break;
+            }
+            if (rc != EV_OK) { /* gone from the store: nothing left to do */
+                job_free(e, job);
+                continue;
+            }
+            full.attempts = job->j.attempts;
+            full.due_ms = job->j.due_ms;
+            job->j = full;
+            atomic_fetch_add(&e->held, 1);
+        }
         admit(e, job);
     }
-    free(jobs);
-    if (n == (size_t)CLAIM_BATCH)
-        atomic_store(&e->woken, 1); /* more may be waiting */
 }
 
 /* Starts what the token buckets allow; returns ms until a token is due. */
@@ -1267,21 +1461,14 @@ static void *engine_main(void *arg)
 {
     ev_engine_t *e = arg;
 
-    if (ev_outbox_recover(e->reader) != EV_OK)
-        ev_error("delivery: cannot recover claimed jobs");
     atomic_store(&e->woken, 1);
-    e->next_due = 0;
     while (!atomic_load(&e->stop)) {
         int64_t now = ev_now_ms(), wait;
         int running = 0, left;
         CURLMsg *m;
 
-        if (atomic_exchange(&e->woken, 0) || now >= e->next_due) {
-            e->next_due = INT64_MAX;
-            claim(e, now);
-            if (ev_outbox_next_due(e->reader, &e->next_due) != EV_OK)
-                e->next_due = now + 1000;
-        }
+        atomic_store(&e->woken, 0);
+        intake(e, now);
         scan_authorizing(e, now);
         wait = dispatch(e, now);
         curl_multi_perform(e->multi, &running);
@@ -1289,13 +1476,12 @@ static void *engine_main(void *arg)
             if (m->msg == CURLMSG_DONE)
                 completed(e, m->easy_handle, m->data.result);
         flush(e);
-        if (now - e->last_prune > 60000) {
-            e->last_prune = now;
-            if (ev_outbox_prune_history(e->reader, now - e->cfg.history_ms) != EV_OK)
-                ev_warn("delivery: cannot prune the history");
+        if (e->nheap) {
+            int64_t due = e->heap[0]->j.due_ms - ev_now_ms();
+
+            if (due < wait)
+                wait = due < 0 ? 0 : due;
         }
-        if (e->next_due != INT64_MAX && e->next_due - now < wait)
-            wait = e->next_due - now < 0 ? 0 : e->next_due - now;
         {
             /* Transfers added after curl_multi_perform (retries, waiting
              * deliveries) must not sleep: curl says when it next needs us. */
@@ -1308,15 +1494,8 @@ static void *engine_main(void *arg)
         if (!atomic_load(&e->woken) && wait > 0)
             curl_multi_poll(e->multi, NULL, 0, (int)wait, NULL);
     }
+    flush(e);
     return NULL;
-}
-
-static void wake(void *arg)
-{
-    ev_engine_t *e = arg;
-
-    atomic_store(&e->woken, 1);
-    curl_multi_wakeup(e->multi);
 }
 
 ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg, size_t msglen)
@@ -1331,23 +1510,18 @@ ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg,
         e->cfg.backoff_base_ms = 1000;
     if (!e->cfg.backoff_cap_ms)
         e->cfg.backoff_cap_ms = 60000;
-    if (!e->cfg.history_ms)
-        e->cfg.history_ms = 7LL * 24 * 3600 * 1000;
-    if (ev_outbox_reader_open(cfg->db_path, &e->reader, msg, msglen) != EV_OK) {
-        free(e);
-        return EV_ERR_INTERNAL;
-    }
+    pthread_mutex_init(&e->inbox_lock, NULL);
     e->multi = curl_multi_init();
     curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PER_DEST_INFLIGHT);
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 1024L);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         snprintf(msg, msglen, "cannot start the delivery engine");
         curl_multi_cleanup(e->multi);
-        ev_outbox_reader_close(e->reader);
+        pthread_mutex_destroy(&e->inbox_lock);
         free(e);
         return EV_ERR_INTERNAL;
     }
-    ev_outbox_set_notify(cfg->outbox, wake, e);
+    ev_outbox_set_consumer(cfg->outbox, take, e);
     *out = e;
     return EV_OK;
 }
@@ -1356,25 +1530,20 @@ void ev_engine_stop(ev_engine_t *e)
 {
     if (!e)
         return;
-    ev_outbox_set_notify(e->cfg.outbox, NULL, NULL);
+    /* From here the writer hands nothing over; what it did not hand over, and
+     * every job still held below, stays in the outbox for the next start. */
+    ev_outbox_set_consumer(e->cfg.outbox, NULL, NULL);
     atomic_store(&e->stop, 1);
     curl_multi_wakeup(e->multi);
     pthread_join(e->thread, NULL);
-    /* Abandon transfers and queued jobs: they stay 'inflight' in the outbox
-     * and are recovered at the next start. */
     while (e->sending) {
         job_t *job = e->sending;
-        ev_job_result_t *r;
 
         e->sending = job->snext;
         curl_multi_remove_handle(e->multi, job->easy);
         curl_easy_cleanup(job->easy);
         curl_slist_free_all(job->hdrs);
-        job->easy = NULL;
-        job->hdrs = NULL;
-        r = new_result(e, job);
-        r->outcome = EV_JOB_RETRY;
-        r->due_ms = 0;
+        job_free(e, job);
     }
     while (e->dests) {
         dest_t *d = e->dests;
@@ -1382,12 +1551,9 @@ void ev_engine_stop(ev_engine_t *e)
         e->dests = d->next;
         while (d->head) {
             job_t *job = d->head;
-            ev_job_result_t *r;
 
             d->head = job->next;
-            r = new_result(e, job);
-            r->outcome = EV_JOB_RETRY;
-            r->due_ms = 0;
+            job_free(e, job);
         }
         free(d->arn);
         free(d);
@@ -1403,19 +1569,19 @@ void ev_engine_stop(ev_engine_t *e)
         }
         while (o->waiting) {
             job_t *job = o->waiting;
-            ev_job_result_t *r;
 
             o->waiting = job->next;
-            r = new_result(e, job);
-            r->outcome = EV_JOB_RETRY;
-            r->due_ms = 0;
+            job_free(e, job);
         }
         oauth_free(o);
     }
-    flush(e);
+    while (e->nheap)
+        job_free(e, heap_pop(e));
+    free_inbox(e, e->inbox);
     drop_cache(e);
     curl_multi_cleanup(e->multi);
-    ev_outbox_reader_close(e->reader);
+    pthread_mutex_destroy(&e->inbox_lock);
+    free(e->heap);
     free(e->res);
     free(e->res_jobs);
     free(e->res_strings);

@@ -5,6 +5,7 @@
  * one store transaction.
  */
 #include "server/route.h"
+#include "store/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +213,9 @@ static void deliveries(const ev_server_cfg_t *cfg, const ev_request_t *req, cons
 
     if (n < 1 || n > 10000)
         n = 100;
+    /* Attempts are recorded asynchronously: read everything recorded so far. */
+    if (cfg->app->outbox)
+        ev_outbox_sync(cfg->app->outbox);
     doc = ev_api_deliveries_json(cfg->app->store, account, rule, dest,
                                  failed && strcmp(failed, "false") != 0, (int)n);
     if (doc)

@@ -1,8 +1,15 @@
 /*
- * store/outbox.c - the SQLite outbox with group commit. Callers queue a
- * batch and sleep; one writer thread takes every queued batch, writes them
- * in one transaction (synchronous=FULL: the commit is fsync'd) and wakes
- * their callers. Under load many PutEvents calls share each fsync.
+ * store/outbox.c - the SQLite outbox. One writer thread owns the write
+ * connection: it takes everything queued since its last commit (PutEvents
+ * batches whose callers sleep until the commit, the engine's results and
+ * history rows, which nobody waits for) and writes it in one transaction
+ * (synchronous=FULL: the commit is fsync'd). Committed jobs then go to the
+ * consumer in memory, or stay in the store for ev_outbox_load when it is
+ * full ("spilled"). A second connection serves the consumer's reads.
+ *
+ * Ids are assigned here, ascending within a process lifetime (SQLite alone
+ * could reuse the largest rowid once it is deleted): the consumer holds every
+ * job up to `hw` and none above it, so paging in is `id > hw`.
  */
 #include "store/outbox.h"
 
@@ -11,65 +18,247 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "util/util.h"
 
-typedef struct batch {
-    const ev_job_t *jobs;
+enum { I_ENQUEUE, I_RESULTS, I_SYNC };
+
+/* One finished attempt or job, copied for the writer (strings in `mem`). */
+typedef struct {
+    int64_t id;    /* the job's row; 0: a history row of no job */
+    int op;        /* F_NONE, F_DELETE, F_RETRY */
+    int64_t due_ms;
+    int attempts;  /* F_RETRY: attempts made so far */
+    int history;   /* write a history row */
+    const char *account, *region, *event_id, *rule_arn, *target_id, *target_arn;
+    int attempt;
+    int64_t time_ms;
+    int status;
+    const char *outcome, *error, *response;
+    size_t response_len;
+    int64_t latency_ms;
+    char *mem;
+} fin_t;
+
+enum { F_NONE, F_DELETE, F_RETRY };
+
+typedef struct item {
+    int kind;
+    ev_outbox_job_t *jobs; /* I_ENQUEUE: owned until handed to the consumer */
+    fin_t *fins;           /* I_RESULTS: owned by the writer */
     size_t n;
+    int waited;            /* a caller sleeps until done (I_ENQUEUE, I_SYNC) */
     int done;
     ev_err rc;
-    struct batch *next;
-} batch_t;
+    struct item *next;
+} item_t;
 
 struct ev_outbox {
-    sqlite3 *db;
-    sqlite3_stmt *insert;
+    sqlite3 *db; /* the writer's */
+    sqlite3_stmt *insert, *del, *retry, *history, *prune;
+    sqlite3 *rdb; /* the consumer's reads (and pending counts) */
+    sqlite3_stmt *load, *load_one;
+    pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* a batch was queued, or stop */
-    pthread_cond_t done;  /* a commit finished */
-    batch_t *head, *tail;
+    pthread_cond_t work; /* something was queued, or stop */
+    pthread_cond_t done; /* a commit finished */
+    item_t *head, *tail;
     int stop;
-    void (*notify)(void *arg);
-    void *notify_arg;
+    int64_t next_id;  /* writer only */
+    int64_t last_id;  /* the largest committed id */
+    int64_t hw;       /* the consumer holds (or held) every job up to hw */
+    int spilled;      /* committed jobs above hw wait in the store */
+    ev_outbox_take_fn take;
+    void *take_arg;
+    int64_t history_ms, last_prune_ms;
 };
 
 static const char insert_sql[] =
-    "INSERT INTO outbox (account, region, event_id, bus, rule_arn, target_id, target_arn, "
-    "payload, event_ms, due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO outbox (id, account, region, event_id, bus, rule_arn, target_id, target_arn, "
+    "payload, event_ms, due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char del_sql[] = "DELETE FROM outbox WHERE id = ?1";
+static const char retry_sql[] = "UPDATE outbox SET due_ms = ?2, attempts = ?3 WHERE id = ?1";
+static const char history_sql[] =
+    "INSERT INTO attempts (account, region, event_id, rule_arn, target_id, target_arn, attempt, "
+    "time_ms, status, outcome, error, latency_ms, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    "?8, ?9, ?10, ?11, ?12, ?13)";
+/* Bounded, so that a long backlog of old history never stalls a commit. */
+static const char prune_sql[] =
+    "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
+#define JOB_COLUMNS                                                                                \
+    "id, account, region, event_id, bus, rule_arn, target_id, target_arn, payload, event_ms, "   \
+    "due_ms, attempts"
+static const char load_sql[] =
+    "SELECT " JOB_COLUMNS " FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
+static const char load_one_sql[] = "SELECT " JOB_COLUMNS " FROM outbox WHERE id = ?1";
 
-static int insert_job(ev_outbox_t *o, const ev_job_t *j)
+/* ---- packing strings into one block ---- */
+
+typedef struct {
+    char *base;
+    size_t off;
+} pack_t;
+
+static char *put(pack_t *p, const void *s, size_t n)
 {
-    sqlite3_stmt *s = o->insert;
-    int r;
+    char *r = p->base + p->off;
 
-    sqlite3_bind_text(s, 1, j->account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, j->region, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, j->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, j->bus, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, j->rule_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, j->target_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, j->target_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 8, j->payload, (int)j->payload_len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 9, j->event_ms);
-    sqlite3_bind_int64(s, 10, j->due_ms);
-    r = sqlite3_step(s);
+    if (n)
+        memcpy(r, s, n);
+    r[n] = 0;
+    p->off += n + 1;
+    return r;
+}
+
+static size_t slen(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+static char *puts0(pack_t *p, const char *s)
+{
+    return put(p, s ? s : "", slen(s));
+}
+
+void ev_outbox_job_clear(ev_outbox_job_t *j)
+{
+    free(j->mem);
+    memset(j, 0, sizeof(*j));
+}
+
+/* Fills j from strings and a payload, all copied into one block. */
+static void job_fill(ev_outbox_job_t *j, const char *const s[7], const void *payload,
+                     size_t payload_len)
+{
+    size_t total = payload_len + 1;
+    pack_t p;
+
+    for (int i = 0; i < 7; i++)
+        total += slen(s[i]) + 1;
+    p.base = ev_xmalloc(total);
+    p.off = 0;
+    j->mem = p.base;
+    j->payload = (unsigned char *)put(&p, payload, payload_len);
+    j->payload_len = payload_len;
+    j->account = puts0(&p, s[0]);
+    j->region = puts0(&p, s[1]);
+    j->event_id = puts0(&p, s[2]);
+    j->bus = puts0(&p, s[3]);
+    j->rule_arn = puts0(&p, s[4]);
+    j->target_id = puts0(&p, s[5]);
+    j->target_arn = puts0(&p, s[6]);
+}
+
+static void jobs_free(ev_outbox_job_t *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(jobs[i].mem);
+    free(jobs);
+}
+
+static void fins_free(fin_t *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(f[i].mem);
+    free(f);
+}
+
+/* ---- the writer ---- */
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int step_reset(sqlite3_stmt *s)
+{
+    int r = sqlite3_step(s);
+
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return r == SQLITE_DONE ? 0 : -1;
 }
 
-/* Writes a chain of batches in one transaction. */
-static ev_err commit(ev_outbox_t *o, batch_t *chain)
+static int insert_job(ev_outbox_t *o, const ev_outbox_job_t *j)
 {
+    sqlite3_stmt *s = o->insert;
+
+    sqlite3_bind_int64(s, 1, j->id);
+    bind_text(s, 2, j->account);
+    bind_text(s, 3, j->region);
+    bind_text(s, 4, j->event_id);
+    bind_text(s, 5, j->bus);
+    bind_text(s, 6, j->rule_arn);
+    bind_text(s, 7, j->target_id);
+    bind_text(s, 8, j->target_arn);
+    sqlite3_bind_blob(s, 9, j->payload, (int)j->payload_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 10, j->event_ms);
+    sqlite3_bind_int64(s, 11, j->due_ms);
+    return step_reset(s);
+}
+
+static int apply_fin(ev_outbox_t *o, const fin_t *f)
+{
+    sqlite3_stmt *s;
+
+    if (f->op == F_DELETE) {
+        sqlite3_bind_int64(o->del, 1, f->id);
+        if (step_reset(o->del) != 0)
+            return -1;
+    } else if (f->op == F_RETRY) {
+        sqlite3_bind_int64(o->retry, 1, f->id);
+        sqlite3_bind_int64(o->retry, 2, f->due_ms);
+        sqlite3_bind_int(o->retry, 3, f->attempts);
+        if (step_reset(o->retry) != 0)
+            return -1;
+    }
+    if (!f->history)
+        return 0;
+    s = o->history;
+    bind_text(s, 1, f->account);
+    bind_text(s, 2, f->region);
+    bind_text(s, 3, f->event_id);
+    bind_text(s, 4, f->rule_arn);
+    bind_text(s, 5, f->target_id);
+    bind_text(s, 6, f->target_arn);
+    sqlite3_bind_int(s, 7, f->attempt);
+    sqlite3_bind_int64(s, 8, f->time_ms);
+    sqlite3_bind_int(s, 9, f->status);
+    bind_text(s, 10, f->outcome);
+    if (f->error)
+        bind_text(s, 11, f->error);
+    sqlite3_bind_int64(s, 12, f->latency_ms);
+    sqlite3_bind_blob(s, 13, f->response ? f->response : "", (int)f->response_len,
+                      SQLITE_STATIC);
+    return step_reset(s);
+}
+
+/* Writes a chain of items in one transaction. */
+static ev_err commit(ev_outbox_t *o, item_t *chain)
+{
+    int64_t now = ev_now_ms();
+
     if (sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
-    for (batch_t *b = chain; b; b = b->next)
-        for (size_t i = 0; i < b->n; i++)
-            if (insert_job(o, &b->jobs[i]) != 0)
+    for (item_t *it = chain; it; it = it->next) {
+        for (size_t i = 0; it->kind == I_ENQUEUE && i < it->n; i++) {
+            it->jobs[i].id = o->next_id++;
+            if (insert_job(o, &it->jobs[i]) != 0)
                 goto rollback;
+        }
+        for (size_t i = 0; it->kind == I_RESULTS && i < it->n; i++)
+            if (apply_fin(o, &it->fins[i]) != 0)
+                goto rollback;
+    }
+    if (o->history_ms > 0 && now - o->last_prune_ms > 60000) {
+        o->last_prune_ms = now;
+        sqlite3_bind_int64(o->prune, 1, now - o->history_ms);
+        if (step_reset(o->prune) != 0)
+            goto rollback;
+    }
     if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
         return EV_OK;
 rollback:
@@ -81,13 +270,29 @@ fail:
     return EV_ERR_INTERNAL;
 }
 
+/* After a commit (lock held): committed jobs go to the consumer, or stay
+ * stored until it pages them in. */
+static void hand_over(ev_outbox_t *o, item_t *it)
+{
+    int64_t last = it->jobs[it->n - 1].id;
+
+    if (!o->spilled && o->take && o->take(o->take_arg, it->jobs, it->n)) {
+        o->hw = last;
+    } else {
+        o->spilled = 1;
+        jobs_free(it->jobs, it->n);
+    }
+    it->jobs = NULL;
+    o->last_id = last;
+}
+
 static void *writer_main(void *arg)
 {
     ev_outbox_t *o = arg;
 
     pthread_mutex_lock(&o->lock);
     for (;;) {
-        batch_t *chain;
+        item_t *chain, *next;
         ev_err rc;
 
         while (!o->head && !o->stop)
@@ -99,43 +304,118 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&o->lock);
         rc = commit(o, chain);
         pthread_mutex_lock(&o->lock);
-        for (batch_t *b = chain; b; b = b->next) {
-            b->rc = rc;
-            b->done = 1;
+        for (item_t *it = chain; it; it = next) {
+            next = it->next;
+            if (it->kind == I_ENQUEUE) {
+                if (rc == EV_OK)
+                    hand_over(o, it);
+                else
+                    jobs_free(it->jobs, it->n);
+            } else if (it->kind == I_RESULTS) {
+                if (rc != EV_OK)
+                    ev_error("outbox: %zu delivery results lost; those jobs will be "
+                             "delivered again after a restart", it->n);
+                fins_free(it->fins, it->n);
+            }
+            if (it->waited) {
+                it->rc = rc;
+                it->done = 1;
+            } else {
+                free(it);
+            }
         }
         pthread_cond_broadcast(&o->done);
-        if (rc == EV_OK && o->notify)
-            o->notify(o->notify_arg);
     }
     pthread_mutex_unlock(&o->lock);
     return NULL;
 }
 
-ev_err ev_outbox_open(const char *path, ev_outbox_t **out, char *msg, size_t msglen)
+/* Queues an item; a waited one returns its commit's result. */
+static ev_err submit(ev_outbox_t *o, item_t *it)
+{
+    ev_err rc = EV_OK;
+
+    pthread_mutex_lock(&o->lock);
+    if (o->stop) {
+        pthread_mutex_unlock(&o->lock);
+        return EV_ERR_INTERNAL;
+    }
+    if (o->tail)
+        o->tail->next = it;
+    else
+        o->head = it;
+    o->tail = it;
+    pthread_cond_signal(&o->work);
+    if (it->waited) {
+        while (!it->done)
+            pthread_cond_wait(&o->done, &o->lock);
+        rc = it->rc;
+    }
+    pthread_mutex_unlock(&o->lock);
+    return rc;
+}
+
+/* ---- open / close ---- */
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+static void close_db(ev_outbox_t *o)
+{
+    sqlite3_stmt *all[] = {o->insert, o->del, o->retry, o->history, o->prune, o->load,
+                           o->load_one};
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        sqlite3_finalize(all[i]);
+    sqlite3_close(o->db);
+    sqlite3_close(o->rdb);
+}
+
+ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, char *msg,
+                      size_t msglen)
 {
     ev_outbox_t *o = ev_xcalloc(1, sizeof(*o));
+    sqlite3_stmt *s = NULL;
 
     *out = NULL;
-    if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+    o->history_ms = history_ms;
+    if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(o->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(o->db, 10000) != SQLITE_OK ||
-        sqlite3_prepare_v3(o->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &o->insert,
-                           NULL) != SQLITE_OK) {
+        prepare(o->db, insert_sql, &o->insert) || prepare(o->db, del_sql, &o->del) ||
+        prepare(o->db, retry_sql, &o->retry) || prepare(o->db, history_sql, &o->history) ||
+        prepare(o->db, prune_sql, &o->prune) ||
+        sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
+        prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_one_sql, &o->load_one) ||
+        sqlite3_prepare_v2(o->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &s, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
         snprintf(msg, msglen, "cannot open the outbox in %s: %s", path,
                  o->db ? sqlite3_errmsg(o->db) : "out of memory");
-        sqlite3_finalize(o->insert);
-        sqlite3_close(o->db);
+        sqlite3_finalize(s);
+        close_db(o);
         free(o);
         return EV_ERR_INTERNAL;
     }
+    o->last_id = sqlite3_column_int64(s, 0);
+    o->next_id = o->last_id + 1;
+    o->spilled = 1; /* whatever is stored waits for the consumer to page it in */
+    o->last_prune_ms = 0;
+    sqlite3_finalize(s);
     pthread_mutex_init(&o->lock, NULL);
+    pthread_mutex_init(&o->rlock, NULL);
     pthread_cond_init(&o->work, NULL);
     pthread_cond_init(&o->done, NULL);
     if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
         snprintf(msg, msglen, "cannot start the outbox writer");
-        sqlite3_finalize(o->insert);
-        sqlite3_close(o->db);
+        close_db(o);
         free(o);
         return EV_ERR_INTERNAL;
     }
@@ -152,35 +432,42 @@ void ev_outbox_close(ev_outbox_t *o)
     pthread_cond_signal(&o->work);
     pthread_mutex_unlock(&o->lock);
     pthread_join(o->writer, NULL);
-    sqlite3_finalize(o->insert);
-    sqlite3_close(o->db);
+    close_db(o);
     pthread_mutex_destroy(&o->lock);
+    pthread_mutex_destroy(&o->rlock);
     pthread_cond_destroy(&o->work);
     pthread_cond_destroy(&o->done);
     free(o);
 }
 
+/* ---- producers ---- */
+
 ev_err ev_outbox_enqueue(ev_outbox_t *o, const ev_job_t *jobs, size_t n)
 {
-    batch_t b = {jobs, n, 0, EV_OK, NULL};
+    item_t it;
+    ev_err rc;
 
     if (n == 0)
         return EV_OK;
-    pthread_mutex_lock(&o->lock);
-    if (o->stop) {
-        pthread_mutex_unlock(&o->lock);
-        return EV_ERR_INTERNAL;
+    memset(&it, 0, sizeof(it));
+    it.kind = I_ENQUEUE;
+    it.waited = 1;
+    it.n = n;
+    /* Copied here, in the caller's thread, so the writer only writes. */
+    it.jobs = ev_xcalloc(n, sizeof(*it.jobs));
+    for (size_t i = 0; i < n; i++) {
+        const ev_job_t *j = &jobs[i];
+        const char *s[7] = {j->account,   j->region,    j->event_id,  j->bus,
+                            j->rule_arn,  j->target_id, j->target_arn};
+
+        job_fill(&it.jobs[i], s, j->payload, j->payload_len);
+        it.jobs[i].event_ms = j->event_ms;
+        it.jobs[i].due_ms = j->due_ms;
     }
-    if (o->tail)
-        o->tail->next = &b;
-    else
-        o->head = &b;
-    o->tail = &b;
-    pthread_cond_signal(&o->work);
-    while (!b.done)
-        pthread_cond_wait(&o->done, &o->lock);
-    pthread_mutex_unlock(&o->lock);
-    return b.rc;
+    rc = submit(o, &it);
+    if (rc != EV_OK && it.jobs) /* refused at stop: never reached the writer */
+        jobs_free(it.jobs, it.n);
+    return rc;
 }
 
 ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n)
@@ -188,274 +475,174 @@ ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n)
     sqlite3_stmt *s = NULL;
     ev_err rc = EV_ERR_INTERNAL;
 
-    /* The writer owns the connection's statements; this one is short-lived. */
-    pthread_mutex_lock(&o->lock);
-    if (sqlite3_prepare_v2(o->db, "SELECT count(*) FROM outbox WHERE state IN ('pending', "
-                           "'claimed')", -1, &s, NULL) == SQLITE_OK &&
+    pthread_mutex_lock(&o->rlock);
+    if (sqlite3_prepare_v2(o->rdb, "SELECT count(*) FROM outbox", -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
         *n = sqlite3_column_int64(s, 0);
         rc = EV_OK;
     }
     sqlite3_finalize(s);
-    pthread_mutex_unlock(&o->lock);
+    pthread_mutex_unlock(&o->rlock);
     return rc;
 }
 
-void ev_outbox_set_notify(ev_outbox_t *o, void (*fn)(void *arg), void *arg)
+/* ---- the consumer ---- */
+
+void ev_outbox_set_consumer(ev_outbox_t *o, ev_outbox_take_fn take, void *arg)
 {
     pthread_mutex_lock(&o->lock);
-    o->notify = fn;
-    o->notify_arg = arg;
+    o->take = take;
+    o->take_arg = arg;
+    if (!take)
+        o->spilled = 1; /* the next consumer pages in what this one did not see */
     pthread_mutex_unlock(&o->lock);
 }
 
-/* ---- consumer ---- */
-
-struct ev_outbox_reader {
-    sqlite3 *db;
-    sqlite3_stmt *claim, *del, *retry, *history, *next_due;
-};
-
-static const char claim_sql[] =
-    "UPDATE outbox SET state = 'inflight', claimed_ms = ?1 WHERE id IN (SELECT id FROM outbox "
-    "WHERE state = 'pending' AND due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2) RETURNING id, "
-    "account, region, event_id, bus, rule_arn, target_id, target_arn, payload, event_ms, "
-    "attempts";
-static const char del_sql[] = "DELETE FROM outbox WHERE id = ?1";
-static const char retry_sql[] =
-    "UPDATE outbox SET state = 'pending', due_ms = ?2, attempts = ?3 WHERE id = ?1";
-static const char history_sql[] =
-    "INSERT INTO attempts (account, region, event_id, rule_arn, target_id, target_arn, attempt, "
-    "time_ms, status, outcome, error, latency_ms, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-    "?8, ?9, ?10, ?11, ?12, ?13)";
-static const char next_due_sql[] = "SELECT min(due_ms) FROM outbox WHERE state = 'pending'";
-
-ev_err ev_outbox_reader_open(const char *path, ev_outbox_reader_t **out, char *msg,
-                             size_t msglen)
+static void row_to_job(sqlite3_stmt *s, ev_outbox_job_t *j)
 {
-    ev_outbox_reader_t *r = ev_xcalloc(1, sizeof(*r));
-    unsigned int f = SQLITE_PREPARE_PERSISTENT;
+    const char *str[7];
 
-    *out = NULL;
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(r->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(r->db, 10000) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, claim_sql, -1, f, &r->claim, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, del_sql, -1, f, &r->del, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, retry_sql, -1, f, &r->retry, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, history_sql, -1, f, &r->history, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(r->db, next_due_sql, -1, f, &r->next_due, NULL) != SQLITE_OK) {
-        snprintf(msg, msglen, "cannot open the outbox reader in %s: %s", path,
-                 r->db ? sqlite3_errmsg(r->db) : "out of memory");
-        ev_outbox_reader_close(r);
-        return EV_ERR_INTERNAL;
-    }
-    *out = r;
-    return EV_OK;
+    for (int i = 0; i < 7; i++)
+        str[i] = (const char *)sqlite3_column_text(s, 1 + i);
+    job_fill(j, str, sqlite3_column_blob(s, 8), (size_t)sqlite3_column_bytes(s, 8));
+    j->id = sqlite3_column_int64(s, 0);
+    j->event_ms = sqlite3_column_int64(s, 9);
+    j->due_ms = sqlite3_column_int64(s, 10);
+    j->attempts = sqlite3_column_int(s, 11);
 }
 
-void ev_outbox_reader_close(ev_outbox_reader_t *r)
+ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t *n_out)
 {
-    if (!r)
-        return;
-    sqlite3_finalize(r->claim);
-    sqlite3_finalize(r->del);
-    sqlite3_finalize(r->retry);
-    sqlite3_finalize(r->history);
-    sqlite3_finalize(r->next_due);
-    sqlite3_close(r->db);
-    free(r);
-}
-
-ev_err ev_outbox_recover(ev_outbox_reader_t *r)
-{
-    if (sqlite3_exec(r->db, "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'", NULL,
-                     NULL, NULL) != SQLITE_OK) {
-        ev_error("outbox: %s", sqlite3_errmsg(r->db));
-        return EV_ERR_INTERNAL;
-    }
-    return EV_OK;
-}
-
-static char *col(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-
-    return ev_xstrdup(t ? (const char *)t : "");
-}
-
-ev_err ev_outbox_claim(ev_outbox_reader_t *r, int64_t now_ms, int max, ev_outbox_job_t **jobs,
-                       size_t *n_out)
-{
-    ev_outbox_job_t *list = ev_xcalloc((size_t)(max > 0 ? max : 1), sizeof(*list));
+    ev_outbox_job_t *list;
+    int64_t hw, last, newhw;
     size_t n = 0;
     int rc = SQLITE_DONE;
 
     *jobs = NULL;
     *n_out = 0;
-    sqlite3_bind_int64(r->claim, 1, now_ms);
-    sqlite3_bind_int(r->claim, 2, max);
-    while (n < (size_t)max && (rc = sqlite3_step(r->claim)) == SQLITE_ROW) {
-        ev_outbox_job_t *j = &list[n++];
-        const void *p = sqlite3_column_blob(r->claim, 8);
-        int len = sqlite3_column_bytes(r->claim, 8);
-
-        j->id = sqlite3_column_int64(r->claim, 0);
-        j->account = col(r->claim, 1);
-        j->region = col(r->claim, 2);
-        j->event_id = col(r->claim, 3);
-        j->bus = col(r->claim, 4);
-        j->rule_arn = col(r->claim, 5);
-        j->target_id = col(r->claim, 6);
-        j->target_arn = col(r->claim, 7);
-        j->payload = ev_xmalloc((size_t)len + 1);
-        if (len)
-            memcpy(j->payload, p, (size_t)len);
-        j->payload[len] = 0;
-        j->payload_len = (size_t)len;
-        j->event_ms = sqlite3_column_int64(r->claim, 9);
-        j->attempts = sqlite3_column_int(r->claim, 10);
-    }
-    /* Never step again after an error (e.g. SQLITE_BUSY on the first step):
-     * a second step would run the UPDATE and its rows would be lost. */
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        sqlite3_reset(r->claim);
-        if (n == 0) { /* the statement failed as a whole: nothing was claimed */
-            free(list);
-            return EV_ERR_INTERNAL;
-        }
-        /* Rows already returned are claimed: hand them over, never drop them. */
-        ev_error("outbox: claim interrupted: %s", sqlite3_errmsg(r->db));
-        *jobs = list;
-        *n_out = n;
+    pthread_mutex_lock(&o->lock);
+    hw = o->hw;
+    last = o->last_id;
+    if (!o->spilled || max == 0) {
+        pthread_mutex_unlock(&o->lock);
         return EV_OK;
     }
-    if (rc == SQLITE_ROW) {
-        /* The limit is reached: step to the end so the statement completes; the
-         * subquery's LIMIT guarantees no further row. */
-        while (sqlite3_step(r->claim) == SQLITE_ROW)
-            ev_error("outbox: claim returned more rows than asked");
+    pthread_mutex_unlock(&o->lock);
+
+    list = ev_xcalloc(max, sizeof(*list));
+    pthread_mutex_lock(&o->rlock);
+    sqlite3_bind_int64(o->load, 1, hw);
+    sqlite3_bind_int64(o->load, 2, last);
+    sqlite3_bind_int64(o->load, 3, (sqlite3_int64)max);
+    while (n < max && (rc = sqlite3_step(o->load)) == SQLITE_ROW)
+        row_to_job(o->load, &list[n++]);
+    sqlite3_reset(o->load);
+    pthread_mutex_unlock(&o->rlock);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ev_error("outbox: cannot page jobs in: %s", sqlite3_errmsg(o->rdb));
+        jobs_free(list, n);
+        return EV_ERR_INTERNAL;
     }
-    sqlite3_reset(r->claim);
+    /* A short page read everything committed up to `last`. */
+    newhw = n == max ? list[n - 1].id : last;
+    pthread_mutex_lock(&o->lock);
+    o->hw = newhw;
+    if (n < max && o->last_id == last)
+        o->spilled = 0; /* from now on commits are handed over directly */
+    pthread_mutex_unlock(&o->lock);
+    if (n == 0) {
+        free(list);
+        return EV_OK;
+    }
     *jobs = list;
     *n_out = n;
     return EV_OK;
 }
 
-void ev_outbox_jobs_free(ev_outbox_job_t *jobs, size_t n)
+ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(jobs[i].account);
-        free(jobs[i].region);
-        free(jobs[i].event_id);
-        free(jobs[i].bus);
-        free(jobs[i].rule_arn);
-        free(jobs[i].target_id);
-        free(jobs[i].target_arn);
-        free(jobs[i].payload);
-    }
-    free(jobs);
-}
-
-static int record(ev_outbox_reader_t *r, const ev_job_result_t *x)
-{
-    sqlite3_stmt *s = r->history;
-    const ev_outbox_job_t *j = x->job;
     int rc;
 
-    sqlite3_bind_text(s, 1, j->account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, j->region, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, j->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, j->rule_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, j->target_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, j->target_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 7, j->attempts + 1);
-    sqlite3_bind_int64(s, 8, x->time_ms);
-    sqlite3_bind_int(s, 9, x->status);
-    sqlite3_bind_text(s, 10, x->result, -1, SQLITE_STATIC);
-    if (x->error)
-        sqlite3_bind_text(s, 11, x->error, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 11);
-    sqlite3_bind_int64(s, 12, x->latency_ms);
-    sqlite3_bind_blob(s, 13, x->response, (int)x->response_len, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    memset(job, 0, sizeof(*job));
+    pthread_mutex_lock(&o->rlock);
+    sqlite3_bind_int64(o->load_one, 1, id);
+    rc = sqlite3_step(o->load_one);
+    if (rc == SQLITE_ROW)
+        row_to_job(o->load_one, job);
+    sqlite3_reset(o->load_one);
+    pthread_mutex_unlock(&o->rlock);
+    if (rc == SQLITE_ROW)
+        return EV_OK;
+    if (rc == SQLITE_DONE)
+        return EV_ERR_NOT_FOUND;
+    ev_error("outbox: cannot read job %lld: %s", (long long)id, sqlite3_errmsg(o->rdb));
+    return EV_ERR_INTERNAL;
 }
 
-ev_err ev_outbox_finish(ev_outbox_reader_t *r, const ev_job_result_t *res, size_t n)
+/* Copies one result (or a job-less record) for the writer. */
+static void fin_fill(fin_t *f, const ev_job_result_t *x, const ev_outbox_job_t *j)
 {
+    const char *js[6] = {j->account, j->region, j->event_id, j->rule_arn, j->target_id,
+                         j->target_arn};
+    size_t total = x->response_len + 1 + slen(x->error) + 1 + slen(x->result) + 1;
+    pack_t p;
+
+    memset(f, 0, sizeof(*f));
+    f->id = j->id;
+    f->op = x->outcome == EV_JOB_RETRY ? F_RETRY : F_DELETE;
+    if (!j->id)
+        f->op = F_NONE;
+    f->due_ms = x->due_ms;
+    f->attempts = j->attempts + (x->attempted ? 1 : 0);
+    /* Attempts, and jobs that ended without one, go to the history. */
+    f->history = (x->attempted || x->outcome == EV_JOB_DEAD) && x->result;
+    if (!f->history)
+        return;
+    for (int i = 0; i < 6; i++)
+        total += slen(js[i]) + 1;
+    p.base = ev_xmalloc(total);
+    p.off = 0;
+    f->mem = p.base;
+    f->account = puts0(&p, js[0]);
+    f->region = puts0(&p, js[1]);
+    f->event_id = puts0(&p, js[2]);
+    f->rule_arn = puts0(&p, js[3]);
+    f->target_id = puts0(&p, js[4]);
+    f->target_arn = puts0(&p, js[5]);
+    f->attempt = j->attempts + 1;
+    f->time_ms = x->time_ms;
+    f->status = x->status;
+    f->outcome = puts0(&p, x->result);
+    f->error = x->error ? puts0(&p, x->error) : NULL;
+    f->response = put(&p, x->response ? x->response : "", x->response ? x->response_len : 0);
+    f->response_len = x->response ? x->response_len : 0;
+    f->latency_ms = x->latency_ms;
+}
+
+void ev_outbox_results(ev_outbox_t *o, const ev_job_result_t *res, size_t n)
+{
+    item_t *it;
+
     if (n == 0)
-        return EV_OK;
-    if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        const ev_job_result_t *x = &res[i];
-        sqlite3_stmt *s = x->outcome == EV_JOB_RETRY ? r->retry : r->del;
-        int rc;
-
-        sqlite3_bind_int64(s, 1, x->job->id);
-        if (x->outcome == EV_JOB_RETRY) {
-            sqlite3_bind_int64(s, 2, x->due_ms);
-            sqlite3_bind_int(s, 3, x->job->attempts + (x->attempted ? 1 : 0));
-        }
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        /* Attempts, and jobs that ended without one, go to the history. */
-        if (rc != SQLITE_DONE ||
-            ((x->attempted || x->outcome == EV_JOB_DEAD) && x->result && record(r, x) != 0))
-            goto rollback;
+        return;
+    it = ev_xcalloc(1, sizeof(*it));
+    it->kind = I_RESULTS;
+    it->n = n;
+    it->fins = ev_xcalloc(n, sizeof(*it->fins));
+    for (size_t i = 0; i < n; i++)
+        fin_fill(&it->fins[i], &res[i], res[i].job);
+    if (submit(o, it) != EV_OK) {
+        fins_free(it->fins, it->n);
+        free(it);
     }
-    if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-        return EV_OK;
-rollback:
-    ev_error("outbox: %s", sqlite3_errmsg(r->db));
-    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-    return EV_ERR_INTERNAL;
-fail:
-    ev_error("outbox: %s", sqlite3_errmsg(r->db));
-    return EV_ERR_INTERNAL;
 }
 
-ev_err ev_outbox_next_due(ev_outbox_reader_t *r, int64_t *due_ms)
-{
-    ev_err rc = EV_ERR_INTERNAL;
-
-    if (sqlite3_step(r->next_due) == SQLITE_ROW) {
-        *due_ms = sqlite3_column_type(r->next_due, 0) == SQLITE_NULL
-                      ? INT64_MAX
-                      : sqlite3_column_int64(r->next_due, 0);
-        rc = EV_OK;
-    }
-    sqlite3_reset(r->next_due);
-    return rc;
-}
-
-ev_err ev_outbox_prune_history(ev_outbox_reader_t *r, int64_t before_ms)
-{
-    sqlite3_stmt *s = NULL;
-    ev_err rc = EV_ERR_INTERNAL;
-
-    if (sqlite3_prepare_v2(r->db, "DELETE FROM attempts WHERE time_ms < ?1", -1, &s, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, before_ms);
-        if (sqlite3_step(s) == SQLITE_DONE)
-            rc = EV_OK;
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
-ev_err ev_outbox_record(ev_outbox_reader_t *r, const char *account, const char *region,
-                        const char *connection_arn, const char *endpoint, int64_t time_ms,
-                        int status, const char *result, const char *error, int64_t latency_ms)
+void ev_outbox_record(ev_outbox_t *o, const char *account, const char *region,
+                      const char *connection_arn, const char *endpoint, int64_t time_ms,
+                      int status, const char *result, const char *error, int64_t latency_ms)
 {
     ev_outbox_job_t j;
     ev_job_result_t x;
-    int rc;
 
     memset(&j, 0, sizeof(j));
     memset(&x, 0, sizeof(x));
@@ -466,11 +653,22 @@ ev_err ev_outbox_record(ev_outbox_reader_t *r, const char *account, const char *
     j.target_id = "oauth-token";
     j.target_arn = (char *)endpoint;
     x.job = &j;
+    x.outcome = EV_JOB_DONE;
+    x.attempted = 1;
     x.time_ms = time_ms;
     x.status = status;
     x.result = result;
     x.error = error;
     x.latency_ms = latency_ms;
-    rc = record(r, &x);
-    return rc == 0 ? EV_OK : EV_ERR_INTERNAL;
+    ev_outbox_results(o, &x, 1);
+}
+
+void ev_outbox_sync(ev_outbox_t *o)
+{
+    item_t it;
+
+    memset(&it, 0, sizeof(it));
+    it.kind = I_SYNC;
+    it.waited = 1;
+    (void)submit(o, &it);
 }

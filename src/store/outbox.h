@@ -1,10 +1,20 @@
 /*
- * store/outbox.h - the durable outbox of delivery jobs. PutEvents enqueues
- * the jobs an event produced and answers only once they are committed and
- * fsync'd; concurrent enqueues share one commit (group commit by one writer
- * thread on its own connection). The delivery engine claims due jobs,
- * completes, reschedules or dead-letters them. An interface, so that a
- * clustered backend can replace SQLite here without touching api/ or deliver/.
+ * store/outbox.h - the durable outbox of delivery jobs, an interface so that
+ * a clustered backend can replace SQLite here without touching api/ or
+ * deliver/.
+ *
+ * One writer thread owns every write to the outbox and the delivery history.
+ * PutEvents enqueues the jobs an event produced and answers only once they
+ * are committed and fsync'd; concurrent enqueues share one commit (group
+ * commit). The delivery engine (the consumer) never writes itself: it hands
+ * its results (done, retry at, dead) and history rows to the writer, which
+ * folds them into the next commit. Committed jobs go straight to the
+ * consumer in memory while it has room; when it has none, they stay in the
+ * store only and the consumer pages them in later (ev_outbox_load), oldest
+ * first. So the store is a write-ahead log: nothing polls it for due jobs.
+ *
+ * At-least-once: a result that was not committed before a crash leaves its
+ * job in the outbox, and the job is delivered again after the restart.
  */
 #ifndef EV_STORE_OUTBOX_H
 #define EV_STORE_OUTBOX_H
@@ -31,10 +41,28 @@ typedef struct {
     int64_t due_ms;      /* first attempt not before */
 } ev_job_t;
 
-/* Opens the outbox on the database at path and starts its writer thread. */
-EV_MUST_CHECK ev_err ev_outbox_open(const char *path, ev_outbox_t **out, char *msg,
-                                    size_t msglen);
-/* Stops the writer after the batches already queued are committed. Accepts NULL. */
+/* A job as the consumer holds it: every string lives in one block (`mem`). */
+typedef struct {
+    int64_t id;
+    char *account, *region, *event_id, *bus, *rule_arn, *target_id, *target_arn;
+    unsigned char *payload; /* NUL-terminated for convenience */
+    size_t payload_len;
+    int64_t event_ms;
+    int64_t due_ms;
+    int attempts; /* attempts already made */
+    void *mem;
+} ev_outbox_job_t;
+
+/* Frees a job's strings (not the struct itself). Accepts an empty job. */
+void ev_outbox_job_clear(ev_outbox_job_t *j);
+
+/*
+ * Opens the outbox on the database at path and starts its writer thread.
+ * history_ms: how long attempts stay in the history (pruned by the writer).
+ */
+EV_MUST_CHECK ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out,
+                                    char *msg, size_t msglen);
+/* Stops the writer after everything already queued is committed. Accepts NULL. */
 void ev_outbox_close(ev_outbox_t *o);
 
 /*
@@ -43,25 +71,33 @@ void ev_outbox_close(ev_outbox_t *o);
  */
 EV_MUST_CHECK ev_err ev_outbox_enqueue(ev_outbox_t *o, const ev_job_t *jobs, size_t n);
 
-/* Number of jobs not yet finished (pending or claimed). */
+/* Number of jobs not yet finished. */
 EV_MUST_CHECK ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n);
 
-/* Called by the writer thread after each commit (e.g. to wake the engine). */
-void ev_outbox_set_notify(ev_outbox_t *o, void (*fn)(void *arg), void *arg);
+/* ---- the consumer side (the delivery engine, one thread) ---- */
 
-/* ---- the consumer side (the delivery engine; one thread, own connection) ---- */
+/*
+ * Called by the writer thread after a commit with the jobs it just stored
+ * (ids ascending). Returns 1 when the consumer takes them (the array and the
+ * jobs become its own), 0 when it has no room (the jobs stay in the store
+ * and come back through ev_outbox_load). Must not block.
+ */
+typedef int (*ev_outbox_take_fn)(void *arg, ev_outbox_job_t *jobs, size_t n);
 
-typedef struct ev_outbox_reader ev_outbox_reader_t;
+/* Sets (or, with NULL, clears) the consumer. Until one is set, and whenever it
+ * refused jobs, stored jobs wait for ev_outbox_load. */
+void ev_outbox_set_consumer(ev_outbox_t *o, ev_outbox_take_fn take, void *arg);
 
-/* A claimed job (owned strings). */
-typedef struct {
-    int64_t id;
-    char *account, *region, *event_id, *bus, *rule_arn, *target_id, *target_arn;
-    unsigned char *payload;
-    size_t payload_len;
-    int64_t event_ms;
-    int attempts; /* attempts already made */
-} ev_outbox_job_t;
+/*
+ * Pages in up to max stored jobs the consumer has not received yet, oldest
+ * first. *n == 0 when there are none (the common case: a cheap check).
+ * Consumer thread only.
+ */
+EV_MUST_CHECK ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs,
+                                    size_t *n);
+/* Reads one stored job again by id (a job the consumer let go of while it
+ * waited for a retry). EV_ERR_NOT_FOUND when it is gone. Consumer thread only. */
+EV_MUST_CHECK ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job);
 
 typedef enum { EV_JOB_DONE, EV_JOB_RETRY, EV_JOB_DEAD } ev_job_outcome_t;
 
@@ -80,28 +116,17 @@ typedef struct {
     size_t response_len;
 } ev_job_result_t;
 
-EV_MUST_CHECK ev_err ev_outbox_reader_open(const char *path, ev_outbox_reader_t **out,
-                                           char *msg, size_t msglen);
-void ev_outbox_reader_close(ev_outbox_reader_t *r);
-/* Jobs claimed by a process that stopped go back to pending (at start). */
-EV_MUST_CHECK ev_err ev_outbox_recover(ev_outbox_reader_t *r);
-/* Claims up to max pending jobs due at now_ms, oldest first. */
-EV_MUST_CHECK ev_err ev_outbox_claim(ev_outbox_reader_t *r, int64_t now_ms, int max,
-                                     ev_outbox_job_t **jobs, size_t *n);
-void ev_outbox_jobs_free(ev_outbox_job_t *jobs, size_t n);
-/* Applies results in one transaction: done/dead jobs leave the outbox,
- * retried ones become pending again at due_ms; attempts go to the history. */
-EV_MUST_CHECK ev_err ev_outbox_finish(ev_outbox_reader_t *r, const ev_job_result_t *res,
-                                      size_t n);
-/* Records an attempt that belongs to no job (an OAuth token request). */
-EV_MUST_CHECK ev_err ev_outbox_record(ev_outbox_reader_t *r, const char *account,
-                                      const char *region, const char *connection_arn,
-                                      const char *endpoint, int64_t time_ms, int status,
-                                      const char *result, const char *error, int64_t latency_ms);
-
-/* Earliest due time of a pending job, or INT64_MAX. */
-EV_MUST_CHECK ev_err ev_outbox_next_due(ev_outbox_reader_t *r, int64_t *due_ms);
-/* Deletes history older than before_ms. */
-EV_MUST_CHECK ev_err ev_outbox_prune_history(ev_outbox_reader_t *r, int64_t before_ms);
+/*
+ * Hands results to the writer (copied; returns at once): done and dead jobs
+ * leave the outbox, retried ones are stored with their next due time and
+ * attempt count; attempts go to the history. Committed with the next group.
+ */
+void ev_outbox_results(ev_outbox_t *o, const ev_job_result_t *res, size_t n);
+/* Records an attempt that belongs to no job (an OAuth token request); async. */
+void ev_outbox_record(ev_outbox_t *o, const char *account, const char *region,
+                      const char *connection_arn, const char *endpoint, int64_t time_ms,
+                      int status, const char *result, const char *error, int64_t latency_ms);
+/* Returns once everything handed to the writer so far is committed. */
+void ev_outbox_sync(ev_outbox_t *o);
 
 #endif

@@ -100,6 +100,8 @@ const char *const ev__store_migrations[] = {
     "CREATE INDEX sqs_messages_visible ON sqs_messages (account, region, queue, visible_ms);"
     "CREATE INDEX sqs_messages_sent ON sqs_messages (account, region, queue, sent_ms);"
     "CREATE UNIQUE INDEX sqs_messages_by_id ON sqs_messages (account, region, queue, message_id);",
+    /* 6 -> 7: jobs are read by id only (the engine holds due times in memory) */
+    "DROP INDEX outbox_due;",
 };
 
 const int ev__store_n_migrations =

@@ -1,0 +1,337 @@
+/*
+ * tests/unit/store/test_outbox.c - the outbox on a real SQLite file: group
+ * commit, hand-over of committed jobs to the consumer, spilling when it has
+ * no room and paging in oldest first, results (delete, retry, history), ids
+ * that never repeat within a process, and what a restart finds.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/outbox.h"
+#include "store/store.h"
+
+#define T0 1700000000000LL
+
+typedef struct {
+    pthread_mutex_t lock;
+    size_t room;            /* jobs the consumer still takes */
+    ev_outbox_job_t got[64];
+    size_t ngot;
+    int calls;
+} consumer_t;
+
+static int take(void *arg, ev_outbox_job_t *jobs, size_t n)
+{
+    consumer_t *c = arg;
+    int ok;
+
+    pthread_mutex_lock(&c->lock);
+    c->calls++;
+    ok = n <= c->room && c->ngot + n <= 64;
+    if (ok) {
+        memcpy(c->got + c->ngot, jobs, n * sizeof(*jobs));
+        c->ngot += n;
+        c->room -= n;
+        free(jobs);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
+static void consumer_clear(consumer_t *c)
+{
+    for (size_t i = 0; i < c->ngot; i++)
+        ev_outbox_job_clear(&c->got[i]);
+    c->ngot = 0;
+}
+
+static char *make_db(void)
+{
+    char *dir = strdup("/tmp/evbridge-outbox-XXXXXX"), *path;
+    ev_store_t *st = NULL;
+    char msg[256];
+
+    assert_non_null(mkdtemp(dir));
+    assert_true(asprintf(&path, "%s/evbridge.db", dir) > 0);
+    free(dir);
+    /* The store creates the schema (migrations). */
+    assert_int_equal(ev_store_open(path, &st, msg, sizeof(msg)), EV_OK);
+    ev_store_close(st);
+    return path;
+}
+
+static void remove_db(char *path)
+{
+    char *cmd;
+
+    assert_true(asprintf(&cmd, "rm -rf \"$(dirname '%s')\"", path) > 0);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+}
+
+static ev_job_t job(const char *event_id, const char *payload)
+{
+    ev_job_t j;
+
+    memset(&j, 0, sizeof(j));
+    j.account = "000000000000";
+    j.region = "us-east-1";
+    j.event_id = event_id;
+    j.bus = "default";
+    j.rule_arn = "arn:aws:events:us-east-1:000000000000:rule/r1";
+    j.target_id = "t1";
+    j.target_arn = "arn:aws:events:us-east-1:000000000000:api-destination/d/x";
+    j.payload = payload;
+    j.payload_len = strlen(payload);
+    j.event_ms = T0;
+    j.due_ms = T0;
+    return j;
+}
+
+static int64_t count(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_hand_over_and_spill(void **state)
+{
+    char *path = make_db();
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 2, {{0}}, 0, 0};
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL;
+    ev_job_t in[3];
+    size_t n = 9;
+    int64_t pending = -1;
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    /* An empty store: nothing to page in, and from now on jobs are handed over. */
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 0);
+    assert_null(jobs);
+    ev_outbox_set_consumer(o, take, &c);
+
+    in[0] = job("e1", "{\"a\":1}");
+    in[1] = job("e2", "{\"a\":2}");
+    assert_int_equal(ev_outbox_enqueue(o, in, 2), EV_OK);
+    assert_int_equal(c.ngot, 2);
+    assert_int_equal(c.got[0].id, 1);
+    assert_int_equal(c.got[1].id, 2);
+    assert_string_equal(c.got[1].event_id, "e2");
+    assert_string_equal((const char *)c.got[1].payload, "{\"a\":2}");
+    assert_int_equal(c.got[1].payload_len, 7);
+    assert_string_equal(c.got[0].target_arn, in[0].target_arn);
+
+    /* No room: the next jobs stay stored (spilled) and later commits too,
+     * even when the consumer would have room again, so order is kept. */
+    in[0] = job("e3", "3");
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    assert_int_equal(c.ngot, 2);
+    c.room = 10;
+    in[0] = job("e4", "4");
+    in[1] = job("e5", "5");
+    in[2] = job("e6", "6");
+    assert_int_equal(ev_outbox_enqueue(o, in, 3), EV_OK);
+    assert_int_equal(c.ngot, 2);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 6);
+
+    /* Paging in: oldest first, in pages. */
+    assert_int_equal(ev_outbox_load(o, 3, &jobs, &n), EV_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(jobs[0].id, 3);
+    assert_string_equal(jobs[0].event_id, "e3");
+    assert_int_equal(jobs[2].id, 5);
+    assert_string_equal((const char *)jobs[2].payload, "5");
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
+    free(jobs);
+    /* A short page ends the spill: the next commit is handed over. */
+    assert_int_equal(ev_outbox_load(o, 3, &jobs, &n), EV_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, 6);
+    ev_outbox_job_clear(&jobs[0]);
+    free(jobs);
+    assert_int_equal(ev_outbox_load(o, 3, &jobs, &n), EV_OK);
+    assert_int_equal(n, 0);
+    in[0] = job("e7", "7");
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    assert_int_equal(c.ngot, 3);
+    assert_int_equal(c.got[2].id, 7);
+
+    ev_outbox_set_consumer(o, NULL, NULL);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 7);
+    remove_db(path);
+}
+
+static void test_results_and_restart(void **state)
+{
+    char *path = make_db();
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 10, {{0}}, 0, 0};
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL, one;
+    ev_job_result_t res[3];
+    ev_job_t in[3];
+    size_t n = 0;
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    ev_outbox_set_consumer(o, take, &c);
+    in[0] = job("e1", "p1");
+    in[1] = job("e2", "p2");
+    in[2] = job("e3", "p3");
+    assert_int_equal(ev_outbox_enqueue(o, in, 3), EV_OK);
+    assert_int_equal(c.ngot, 3);
+
+    memset(res, 0, sizeof(res));
+    res[0].job = &c.got[0];
+    res[0].outcome = EV_JOB_DONE;
+    res[0].attempted = 1;
+    res[0].time_ms = T0 + 5;
+    res[0].status = 200;
+    res[0].result = "success";
+    res[0].response = "{}";
+    res[0].response_len = 2;
+    res[1].job = &c.got[1];
+    res[1].outcome = EV_JOB_RETRY;
+    res[1].attempted = 1;
+    res[1].due_ms = T0 + 60000;
+    res[1].status = 500;
+    res[1].result = "retry";
+    res[1].error = "SDK_CLIENT_ERROR: HTTP 500";
+    res[2].job = &c.got[2];
+    res[2].outcome = EV_JOB_DEAD; /* never attempted: recorded, then gone */
+    res[2].result = "dropped";
+    res[2].error = "NO_RESOURCE: gone";
+    ev_outbox_results(o, res, 3);
+    /* Results are copied: the consumer may free its jobs at once. */
+    consumer_clear(&c);
+    ev_outbox_record(o, "000000000000", "us-east-1", "arn:conn", "http://127.0.0.1:1/token",
+                     T0, 200, "success", NULL, 3);
+    ev_outbox_sync(o);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 1);
+    assert_int_equal(count(path, "SELECT attempts FROM outbox WHERE id = 2"), 1);
+    assert_int_equal(count(path, "SELECT due_ms FROM outbox WHERE id = 2"), T0 + 60000);
+    assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 4);
+    assert_int_equal(count(path, "SELECT status FROM attempts WHERE event_id = 'e1'"), 200);
+    assert_int_equal(count(path, "SELECT attempt FROM attempts WHERE event_id = 'e2'"), 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM attempts WHERE outcome = 'dropped' AND "
+                                 "error = 'NO_RESOURCE: gone'"), 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM attempts WHERE target_id = "
+                                 "'oauth-token' AND latency_ms = 3"), 1);
+
+    /* A job let go of while it waits reads back with its stored state. */
+    assert_int_equal(ev_outbox_load_one(o, 2, &one), EV_OK);
+    assert_string_equal((const char *)one.payload, "p2");
+    assert_int_equal(one.attempts, 1);
+    assert_int_equal(one.due_ms, T0 + 60000);
+    ev_outbox_job_clear(&one);
+    assert_int_equal(ev_outbox_load_one(o, 1, &one), EV_ERR_NOT_FOUND);
+
+    /* The largest id was deleted (3): ids still never repeat in this process. */
+    in[0] = job("e4", "p4");
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    assert_int_equal(c.got[0].id, 4);
+    consumer_clear(&c);
+    ev_outbox_set_consumer(o, NULL, NULL);
+    ev_outbox_close(o);
+
+    /* A restart pages in everything still stored, with its attempt count. */
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(jobs[0].id, 2);
+    assert_int_equal(jobs[0].attempts, 1);
+    assert_int_equal(jobs[1].id, 4);
+    assert_string_equal(jobs[1].event_id, "e4");
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
+    free(jobs);
+    ev_outbox_close(o);
+    remove_db(path);
+}
+
+typedef struct {
+    ev_outbox_t *o;
+    int id;
+} producer_t;
+
+static void *produce(void *arg)
+{
+    producer_t *p = arg;
+    char ev[32];
+    ev_job_t j;
+
+    for (int i = 0; i < 50; i++) {
+        snprintf(ev, sizeof(ev), "p%d-%d", p->id, i);
+        j = job(ev, "x");
+        if (ev_outbox_enqueue(p->o, &j, 1) != EV_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+/* Concurrent producers share commits; every acknowledged job is stored once. */
+static void test_group_commit(void **state)
+{
+    char *path = make_db();
+    ev_outbox_t *o = NULL;
+    pthread_t th[8];
+    producer_t p[8];
+    char msg[256];
+    void *ret;
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    for (int i = 0; i < 8; i++) {
+        p[i].o = o;
+        p[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, produce, &p[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(th[i], &ret), 0);
+        assert_null(ret);
+    }
+    ev_outbox_close(o);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 400);
+    assert_int_equal(count(path, "SELECT count(DISTINCT event_id) FROM outbox"), 400);
+    assert_int_equal(count(path, "SELECT max(id) FROM outbox"), 400);
+    remove_db(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_over_and_spill),
+        cmocka_unit_test(test_results_and_restart),
+        cmocka_unit_test(test_group_commit),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
