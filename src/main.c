@@ -450,7 +450,7 @@ static int serve(int argc, char **argv)
     cfg.default_region = o.region;
     cfg.creds = creds;
     cfg.ncreds = ncreds;
-    cfg.threads = 16; /* SQS long polls hold a worker each */
+    cfg.threads = 64; /* a worker waits for its group commit (and SQS long polls hold one) */
     cfg.timeout_s = (unsigned int)idle;
     cfg.app = &app;
     if (ev_server_start(&cfg, &srv, msg, sizeof(msg)) != EV_OK) {

@@ -32,6 +32,8 @@
 #define LIGHT_AFTER_MS 1000  /* a retry further away lets go of its payload */
 #define TARGET_BUCKETS 1024
 #define PER_DEST_INFLIGHT 128
+#define IDLE_HANDLES 256
+#define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
 #define DEFAULT_MAX_RETRIES 185
 #define DEFAULT_MAX_AGE_S 86400
@@ -53,6 +55,7 @@ typedef struct dtarget {
     char *problem;       /* why not (NO_PERMISSIONS / NO_RESOURCE text) */
     const char *problem_code;
     json_t *secret;      /* decrypted SecretString (wiped on free) */
+    struct dest *dest;   /* the engine's queue for dest_arn, once looked up */
     uint64_t hash;
     struct dtarget *next;
 } dtarget_t;
@@ -82,8 +85,17 @@ typedef struct oauth {
     struct oauth *next;
 } oauth_t;
 
+/* Where requests go (scheme://host:port): destinations that share one share
+ * its connections. */
+typedef struct origin {
+    char *key;
+    int inflight;
+    struct origin *next;
+} origin_t;
+
 typedef struct dest {
     char *arn;
+    origin_t *origin;
     uint64_t gen;         /* store generation the rate was read at */
     double rate, tokens;
     int64_t refill_ms;
@@ -116,6 +128,9 @@ struct ev_engine {
     dtarget_t *targets[TARGET_BUCKETS];
     uint64_t gen;
     dest_t *dests;
+    origin_t *origins;
+    CURL *idle[IDLE_HANDLES];
+    size_t nidle;
     job_t *sending;
     oauth_t *oauth;
     int64_t last_scan;
@@ -669,7 +684,12 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
         free(err);
         return;
     }
-    job->easy = curl_easy_init();
+    if (e->nidle) {
+        job->easy = e->idle[--e->nidle];
+        curl_easy_reset(job->easy);
+    } else {
+        job->easy = curl_easy_init();
+    }
     if (!job->easy)
         abort();
     for (size_t i = 0; i < job->req.nheaders; i++)
@@ -698,6 +718,7 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
     curl_easy_setopt(job->easy, CURLOPT_HEADERDATA, job);
     curl_easy_setopt(job->easy, CURLOPT_PRIVATE, job);
     job->d->inflight++;
+    job->d->origin->inflight++;
     job->sprev = NULL;
     job->snext = e->sending;
     if (e->sending)
@@ -763,11 +784,15 @@ static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     curl_multi_remove_handle(e->multi, easy);
-    curl_easy_cleanup(easy);
+    if (e->nidle < IDLE_HANDLES)
+        e->idle[e->nidle++] = easy; /* reused by the next request */
+    else
+        curl_easy_cleanup(easy);
     curl_slist_free_all(job->hdrs);
     job->easy = NULL;
     job->hdrs = NULL;
     job->d->inflight--;
+    job->d->origin->inflight--;
     if (job->sprev)
         job->sprev->snext = job->snext;
     else
@@ -1188,13 +1213,32 @@ static void scan_authorizing(ev_engine_t *e, int64_t now)
 
 /* ---- claiming and dispatch ---- */
 
-static dest_t *dest_of(ev_engine_t *e, const dtarget_t *t)
+/* "scheme://host:port/path?q" -> "scheme://host:port" */
+static origin_t *origin_of(ev_engine_t *e, const char *endpoint)
 {
-    dest_t *d;
+    const char *p = strstr(endpoint, "://");
+    size_t n = p ? (size_t)(p + 3 - endpoint) + strcspn(p + 3, "/?#") : strlen(endpoint);
+    origin_t *o;
 
-    for (d = e->dests; d; d = d->next)
-        if (strcmp(d->arn, t->dest_arn) == 0)
-            break;
+    for (o = e->origins; o; o = o->next)
+        if (strlen(o->key) == n && strncasecmp(o->key, endpoint, n) == 0)
+            return o;
+    o = ev_xcalloc(1, sizeof(*o));
+    o->key = ev_xstrndup(endpoint, n);
+    o->next = e->origins;
+    e->origins = o;
+    return o;
+}
+
+static dest_t *dest_of(ev_engine_t *e, dtarget_t *t)
+{
+    dest_t *d = t->dest;
+
+    if (!d) {
+        for (d = e->dests; d; d = d->next)
+            if (strcmp(d->arn, t->dest_arn) == 0)
+                break;
+    }
     if (!d) {
         d = ev_xcalloc(1, sizeof(*d));
         d->arn = ev_xstrdup(t->dest_arn);
@@ -1203,6 +1247,10 @@ static dest_t *dest_of(ev_engine_t *e, const dtarget_t *t)
         d->next = e->dests;
         e->dests = d;
     }
+    t->dest = d;
+    /* UpdateApiDestination may move it: a new target resolution follows. */
+    if (!d->origin || d->inflight == 0)
+        d->origin = origin_of(e, t->endpoint);
     d->rate = t->rate < 1 ? 1 : t->rate;
     return d;
 }
@@ -1437,7 +1485,8 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
         if (d->tokens > burst)
             d->tokens = burst;
         d->refill_ms = now;
-        while (d->head && d->tokens >= 1.0 && d->inflight < PER_DEST_INFLIGHT) {
+        while (d->head && d->tokens >= 1.0 && d->inflight < PER_DEST_INFLIGHT &&
+               d->origin->inflight < PER_ORIGIN_INFLIGHT) {
             job_t *job = d->head;
 
             d->head = job->next;
@@ -1447,12 +1496,22 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
             d->tokens -= 1.0;
             start(e, job);
         }
-        if (d->head && d->tokens < 1.0) {
+        if (d->head && d->tokens < 1.0 && d->origin->inflight < PER_ORIGIN_INFLIGHT) {
             int64_t need = (int64_t)((1.0 - d->tokens) * 1000.0 / d->rate) + 1;
 
             if (need < wait)
                 wait = need;
         }
+    }
+    /* Destinations sharing an origin take turns at being served first. */
+    if (e->dests && e->dests->next) {
+        dest_t *first = e->dests, *last = first;
+
+        while (last->next)
+            last = last->next;
+        e->dests = first->next;
+        first->next = NULL;
+        last->next = first;
     }
     return wait;
 }
@@ -1577,8 +1636,17 @@ void ev_engine_stop(ev_engine_t *e)
     }
     while (e->nheap)
         job_free(e, heap_pop(e));
+    while (e->origins) {
+        origin_t *o = e->origins;
+
+        e->origins = o->next;
+        free(o->key);
+        free(o);
+    }
     free_inbox(e, e->inbox);
     drop_cache(e);
+    while (e->nidle)
+        curl_easy_cleanup(e->idle[--e->nidle]);
     curl_multi_cleanup(e->multi);
     pthread_mutex_destroy(&e->inbox_lock);
     free(e->heap);

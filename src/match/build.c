@@ -226,7 +226,7 @@ static uint32_t path_child(bctx_t *b, uint32_t parent, const char *seg, size_t n
     EV__VEC_FREE(&key);
     if (added) {
         ev__kent_t ke;
-        ev__pnode_t pn = {EV__NONE, 0, 0};
+        ev__pnode_t pn = {EV__NONE, 0, 0, 0, {0}};
 
         memset(&ke, 0, sizeof(ke));
         ke.parent = parent;
@@ -1101,6 +1101,39 @@ static int cmp_bkid(const void *a, const void *b)
 
     return x->clause < y->clause ? -1 : x->clause > y->clause;
 }
+/*
+ * Looks for a multiplier that sends the inline children of pn to distinct
+ * slots (ev__kslot), so that the scanner finds a key with one probe. Children
+ * with equal first 8 bytes and equal lengths cannot be separated: then kmul
+ * stays 0 and the scanner compares them one by one.
+ */
+static void find_kmul(ev__pnode_t *pn, const ev__skid_t *sk)
+{
+    uint64_t mul = 0x9e3779b97f4a7c15ull;
+    uint32_t i, tries;
+
+    for (tries = 0; tries < 256; tries++) {
+        uint16_t used = 0;
+
+        mul = (mul ^ (mul >> 29)) * 0xbf58476d1ce4e5b9ull | 1;
+        for (i = 0; i < pn->nchild; i++) {
+            uint32_t sl = ev__kslot(sk[i].w8, sk[i].len, mul);
+
+            if (used & (1u << sl))
+                break;
+            used = (uint16_t)(used | (1u << sl));
+        }
+        if (i == pn->nchild) {
+            pn->kmul = mul;
+            memset(pn->kslot, 0, sizeof(pn->kslot));
+            for (i = 0; i < pn->nchild; i++)
+                pn->kslot[ev__kslot(sk[i].w8, sk[i].len, mul)] = (uint8_t)(i + 1);
+            return;
+        }
+    }
+    pn->kmul = 0;
+}
+
 
 ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
 {
@@ -1111,7 +1144,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
     u32v_t slot_clause = {0};
-    ev__pnode_t root = {EV__NONE, 0, 0};
+    ev__pnode_t root = {EV__NONE, 0, 0, 0, {0}};
 
     memset(&b, 0, sizeof(b));
     b.m = m;
@@ -1260,6 +1293,10 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
             }
         }
         free(fill);
+        for (i = 0; i < m->npnodes; i++) {
+            if (m->pnodes[i].nchild && m->pnodes[i].nchild <= EV__SMALL_KIDS)
+                find_kmul(&m->pnodes[i], m->skids + m->pnodes[i].kid_off);
+        }
         m->memory += nsk * sizeof(ev__skid_t);
     }
     m->ids = b.ids.p;

@@ -311,12 +311,24 @@ typedef struct {
     uint32_t off, n; /* a list in ev_matcher.ids */
 } ev__span_t;
 
-/* Field-path trie node. Few children are listed inline; more go through the key map. */
+/*
+ * Field-path trie node. Few children are listed inline; more go through the key map.
+ * Inline children are found with one probe when a multiplier separates them: the
+ * child is kslot[ev__kslot(w, n, kmul)] - 1 (0: none), w = the key's first 8 bytes.
+ */
 typedef struct {
     uint32_t vm;     /* value matcher, or EV__NONE */
     uint32_t nchild; /* 0: the values below need no key lookups */
     uint32_t kid_off; /* when nchild <= EV__SMALL_KIDS: children in ev_matcher.skids */
+    uint64_t kmul;    /* 0: no separating multiplier, scan the inline children */
+    uint8_t kslot[16];
 } ev__pnode_t;
+
+/* Slot of a key (first 8 bytes zero-padded in w, length n) under multiplier mul. */
+static inline uint32_t ev__kslot(uint64_t w, size_t n, uint64_t mul)
+{
+    return (uint32_t)(((w ^ (uint64_t)n) * mul) >> 60);
+}
 
 #define EV__SMALL_KIDS 8
 

@@ -384,29 +384,28 @@ static uint32_t ivs_slot(const ev__ivs_t *v, ev__k128_t key)
     return (lo < v->nkeys && cmp_key(v->keys[lo], key) == 0) ? 2 * lo + 1 : 2 * lo;
 }
 
-static const double p10u8[9] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+static const uint64_t p10i[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+/* Multiplying by these is within one rounding of dividing by 10^n: a rough value can afford it. */
+static const double inv_p10[9] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8};
 
-/* The value of n <= 15 ASCII digits at p; 16 bytes from p must be readable. */
-static inline uint64_t sw_digits(const char *p, size_t n)
+/* The value of 1 <= n <= 8 ASCII digits at p; 8 bytes from p must be readable. */
+static inline uint64_t swar8(const char *p, size_t n)
 {
-    uint64_t v, w = 0;
+    uint64_t v;
 
-    if (n > 8) {
-        memcpy(&v, p, 8);
-        v = (v & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
-        v = (v & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
-        w = (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
-        p += 8;
-        n -= 8;
-    }
-    if (!n)
-        return w;
     memcpy(&v, p, 8);
     v <<= 8 * (8 - n);
     v = (v & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
     v = (v & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
-    v = (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
-    return w * (uint64_t)p10u8[n] + v;
+    return (v & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
+}
+
+/* The value of 1 <= n <= 15 ASCII digits at p; 16 bytes from p must be readable. */
+static inline uint64_t sw_digits(const char *p, size_t n)
+{
+    if (n <= 8)
+        return swar8(p, n);
+    return swar8(p, 8) * p10i[n - 8] + swar8(p + 8, n - 8);
 }
 
 /* The double whose order-preserving key is k (inverse of ev__num_key). */
@@ -437,8 +436,8 @@ static inline int rough_value(const numparts_t *np, int neg, const char *lim, do
         fl = (size_t)(np->fb - np->fa);
         if (fl > 8)
             fl = 8;
-        fp = sw_digits(np->fa, fl);
-        v += (double)fp / p10u8[fl];
+        fp = swar8(np->fa, fl);
+        v += (double)fp * inv_p10[fl];
     }
     *out = neg ? -v : v;
     return 1;
@@ -634,11 +633,18 @@ static double strtod_copy(ev_match_scratch_t *s, const char *a, const char *b)
     return strtod(buf, NULL);
 }
 
+/* Out of line: events rarely hold whitespace, and the hot loops stay small without it. */
+static __attribute__((noinline)) const char *skip_ws_run(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
 static inline const char *skip_ws(const char *p, const char *end)
 {
-    while (p < end && (unsigned char)*p <= ' ' &&
-           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
+    if (p < end && (unsigned char)*p <= ' ')
+        p = skip_ws_run(p, end);
     return p;
 }
 
@@ -707,19 +713,6 @@ static const char *scan_escape(const char *p, const char *end)
 static inline __attribute__((always_inline)) const char *scan_str(const char *p, const char *end,
                                                                   int *esc)
 {
-    /* Keys and short values: look at a few bytes before setting up vectors. */
-    if (end - p >= 4) {
-        unsigned char c0 = (unsigned char)p[0], c1 = (unsigned char)p[1];
-
-        if (c0 == '"')
-            return p + 1;
-        if (c0 >= 0x20 && c0 < 0x80 && c0 != '\\') {
-            if (c1 == '"')
-                return p + 2;
-            if (c1 >= 0x20 && c1 < 0x80 && c1 != '\\')
-                p += 2;
-        }
-    }
     for (;;) {
 #ifdef __SSE2__
         while (end - p >= 16) {
@@ -875,7 +868,7 @@ static inline const char *digits(const char *p, const char *end)
  * bytes, with two vector loads: returns the end, or NULL to let scan_num
  * decide (anything else, including every malformed number).
  */
-static inline const char *num_fast(const char *p, const char *end, numparts_t *np)
+static inline const char *num_fast_at(const char *p, numparts_t *np)
 {
 #ifdef __SSE2__
     const char *q = p + (*p == '-');
@@ -883,15 +876,13 @@ static inline const char *num_fast(const char *p, const char *end, numparts_t *n
     uint32_t nd, il, fl, rest;
     char c;
 
-    if (end - q < 32)
-        return NULL;
-    v0 = _mm_loadu_si128((const __m128i *)(const void *)q);
-    v1 = _mm_loadu_si128((const __m128i *)(const void *)(q + 16));
-    lo = _mm_set1_epi8('0');
-    hi = _mm_set1_epi8('9');
-    nd = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v0, lo), _mm_cmpgt_epi8(v0, hi))) |
-         (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v1, lo), _mm_cmpgt_epi8(v1, hi)))
-             << 16;
+    /* Digits become 0x76..0x7f, the only bytes above 0x75 as signed after adding 0x46. */
+    lo = _mm_set1_epi8(0x46);
+    hi = _mm_set1_epi8(0x75);
+    v0 = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), lo);
+    v1 = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 16)), lo);
+    nd = ~((uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v0, hi)) |
+           (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v1, hi)) << 16);
     if (!nd)
         return NULL;
     il = (uint32_t)__builtin_ctz(nd);
@@ -918,18 +909,15 @@ static inline const char *num_fast(const char *p, const char *end, numparts_t *n
     return q + il;
 #else
     (void)p;
-    (void)end;
     (void)np;
     return NULL;
 #endif
 }
 
-static inline const char *scan_num(ev_match_scratch_t *s, const char *p, const char *end,
-                                   numparts_t *np)
+/* num_fast_at when 33 bytes from p are readable, else NULL. */
+static inline const char *num_fast(const char *p, const char *end, numparts_t *np)
 {
-    const char *r = num_fast(p, end, np);
-
-    return r ? r : scan_num_full(s, p, end, np);
+    return end - p >= 33 ? num_fast_at(p, np) : NULL;
 }
 
 static const char *scan_num_full(ev_match_scratch_t *s, const char *p, const char *end,
@@ -1035,8 +1023,18 @@ static inline __attribute__((always_inline)) uint32_t kmap_find(const ev_matcher
         } else {
             memcpy(&w, k, n < 8 ? n : 8);
         }
+        if (pn->kmul) {
+            i = pn->kslot[ev__kslot(w, n, pn->kmul)];
+            if (!i)
+                return EV__NONE;
+            sk += i - 1;
+            if (sk->w8 == w && sk->len == n &&
+                (n <= 8 || memcmp(m->blob + sk->off + 8, k + 8, n - 8) == 0))
+                return sk->child;
+            return EV__NONE;
+        }
         for (i = 0; i < pn->nchild; i++) {
-            if (sk[i].len == n && sk[i].w8 == w &&
+            if (sk[i].w8 == w && sk[i].len == n &&
                 (n <= 8 || memcmp(m->blob + sk[i].off + 8, k + 8, n - 8) == 0))
                 return sk[i].child;
         }
@@ -1068,6 +1066,29 @@ static inline const char *find_dot(const char *k, const char *end)
     return NULL;
 }
 
+/*
+ * Whether key k (which missed) may be a dotted key: its first segment must
+ * then be a child of parent. Nodes with inline children check each child
+ * (`child.` starts k) instead of searching k for a dot.
+ */
+static inline int dot_prefix_possible(const ev_matcher_t *m, uint32_t parent, const char *k,
+                                      size_t n)
+{
+    const ev__pnode_t *pn = &m->pnodes[parent];
+    const ev__skid_t *sk;
+    uint32_t i;
+
+    if (pn->nchild > EV__SMALL_KIDS)
+        return 1;
+    sk = m->skids + pn->kid_off;
+    for (i = 0; i < pn->nchild; i++) {
+        if (sk[i].len < n && k[sk[i].len] == '.' &&
+            memcmp(m->blob + sk[i].off, k, sk[i].len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static inline __attribute__((always_inline)) uint32_t key_step(const ev_matcher_t *m,
                                                                 uint32_t parent, const char *k,
                                                                 size_t n, const char *lim)
@@ -1076,7 +1097,7 @@ static inline __attribute__((always_inline)) uint32_t key_step(const ev_matcher_
     uint32_t child = kmap_find(m, parent, k, n, lim);
 
     /* Trie keys never hold dots: a direct hit is final, a miss may be a dotted key. */
-    if (child != EV__NONE || !(dot = find_dot(k, end)))
+    if (child != EV__NONE || !dot_prefix_possible(m, parent, k, n) || !(dot = find_dot(k, end)))
         return child;
     for (;;) {
         parent = kmap_find(m, parent, k, (size_t)(dot - k), lim);
@@ -1148,53 +1169,97 @@ static inline const char *skip_key(const char *p)
  * skip_num: validates a number of at most 31 characters with no exponent
  * (and an integer part of at most 18 digits when it has no fraction: those
  * always fit int64). Returns its end, or NULL for the full path to decide.
+ * skip_num_at needs 33 readable bytes at p; skip_num checks that first.
  */
-static inline const char *skip_num(const char *p, const char *end)
+static inline const char *skip_num_at(const char *p)
 {
 #ifdef __SSE2__
     const char *q = p + (*p == '-');
-    __m128i v0, v1, nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0');
+    __m128i v0, v1, off = _mm_set1_epi8(0x46), top = _mm_set1_epi8(0x75);
     uint32_t nd, il, fl;
 
-    if (end - q < 32)
-        return NULL;
-    v0 = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), zero);
-    v1 = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 16)), zero);
-    nd = ~((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v0, nine), nine)) |
-           (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v1, nine), nine)) << 16);
-    if (!nd)
-        return NULL;
-    il = (uint32_t)__builtin_ctz(nd);
-    if (il == 0 || il > 29 || (q[0] == '0' && il > 1))
+    /* Digits become 0x76..0x7f, the only bytes above 0x75 as signed after adding 0x46. */
+    v0 = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), off);
+    v1 = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 16)), off);
+    nd = ~((uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v0, top)) |
+           (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v1, top)) << 16);
+    il = (uint32_t)__builtin_ctz(nd | 0x80000000u);
+    if (il - 1 > 28 || (q[0] == '0' && il > 1))
         return NULL;
     if (q[il] == '.') {
-        nd >>= il + 1;
-        if (!nd)
+        /* The fraction ends at the next non-digit after the dot. */
+        nd &= nd - 1;
+        fl = (uint32_t)__builtin_ctz(nd | 0x80000000u);
+        if (fl == il + 1 || fl == 31 || (q[fl] | 0x20) == 'e')
             return NULL;
-        fl = (uint32_t)__builtin_ctz(nd);
-        if (fl == 0 || (q[il + 1 + fl] | 0x20) == 'e')
-            return NULL;
-        return q + il + 1 + fl;
+        return q + fl;
     }
     if (il > 18 || (q[il] | 0x20) == 'e')
         return NULL;
     return q + il;
 #else
     (void)p;
-    (void)end;
     return NULL;
 #endif
 }
+
+static inline const char *skip_num(const char *p, const char *end)
+{
+    return end - p >= 33 ? skip_num_at(p) : NULL;
+}
+
+/*
+ * A one-byte key and its colon, `"k":`, in the 4 bytes at p (any printable
+ * ASCII byte but a quote or a backslash): the commonest key in bulky data.
+ */
+/* 1 for the bytes a one-byte fast-path key may be: printable ASCII but '"' and '\\'. */
+static const uint8_t key1_ok[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static inline int key1_at(const char *p)
+{
+    uint32_t w;
+
+    memcpy(&w, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (w & 0xffff00ffu) == 0x3a220022u && key1_ok[(unsigned char)p[1]];
+#else
+    (void)w;
+    return p[0] == '"' && p[2] == '"' && p[3] == ':' && key1_ok[(unsigned char)p[1]];
+#endif
+}
+
+/* Bytes readable past p for the unchecked fast paths of skip_container (numbers need 33). */
+#define FAST_ROOM 64
 
 /*
  * Validates and skips the container at p ('{' or '['), entered at nesting
  * `depth` (its own depth is depth + 1). Returns the byte after it, or NULL if
  * it is malformed or nests deeper than EV_MATCH_MAX_DEPTH. The same checks
- * as the scanner, without any path or membership bookkeeping.
+ * as the scanner, without any path or membership bookkeeping. While at least
+ * FAST_ROOM bytes remain, the common tokens are read without bounds
+ * checks: a number and the comma after it, a one-byte key and its colon.
  */
 static const char *skip_container(ev_match_scratch_t *s, const char *p, const char *end, int depth)
 {
     uint8_t kind[EV_MATCH_MAX_DEPTH + 2]; /* 1: object, 2: array */
+    const char *fast = end - p > FAST_ROOM ? end - FAST_ROOM : p;
     int d = depth, esc, obj;
     numparts_t np;
     const char *r;
@@ -1203,30 +1268,29 @@ static const char *skip_container(ev_match_scratch_t *s, const char *p, const ch
 open:
     if (++d > EV_MATCH_MAX_DEPTH)
         return NULL;
-    if (*p == '{') {
-        kind[d] = 1;
-        obj = 1;
-        p = skip_ws(p + 1, end);
-        if (p < end && *p == '}') {
-            p++;
-            goto closed;
-        }
-        goto key;
-    }
-    kind[d] = 2;
-    obj = 0;
-    p = skip_ws(p + 1, end);
-    if (p < end && *p == ']') {
+    obj = *p == '{';
+    kind[d] = obj ? 1 : 2;
+    p++;
+    if (p < end && (unsigned char)*p <= ' ')
+        p = skip_ws(p, end);
+    if (p >= end)
+        return NULL;
+    if (*p == (obj ? '}' : ']')) {
         p++;
         goto closed;
     }
-    goto value;
-key:
-    if (end - p >= 16 && (r = skip_key(p)) != NULL) {
-        p = r;
-        if ((unsigned char)*p <= ' ')
-            p = skip_ws(p, end);
+    if (!obj)
         goto value;
+key:
+    if (p < fast) {
+        if (key1_at(p)) {
+            p += 4;
+            goto key_done;
+        }
+        if ((r = skip_key(p)) != NULL) {
+            p = r;
+            goto key_done;
+        }
     }
     if (p >= end || *p != '"')
         return NULL;
@@ -1241,19 +1305,29 @@ key:
             return NULL;
         p++;
     }
-    p = skip_ws(p, end);
+key_done:
+    if (p < end && (unsigned char)*p <= ' ')
+        p = skip_ws(p, end);
 value:
     if (p >= end)
         return NULL;
-    switch (*p) {
-    case '"':
+    c = *p;
+    if ((unsigned char)(c - '0') < 10 || c == '-') {
+        r = p < fast ? skip_num_at(p) : skip_num(p, end);
+        p = r ? r : scan_num_full(s, p, end, &np);
+        if (!p)
+            return NULL;
+        goto scalar_done;
+    }
+    if ((c | 0x20) == '{') /* '{' or '[' */
+        goto open;
+    if (c == '"') {
         p = scan_str(p + 1, end, &esc);
         if (!p)
             return NULL;
         goto next;
-    case '{':
-    case '[':
-        goto open;
+    }
+    switch (c) {
     case 't':
         if (end - p < 4 || memcmp(p, "true", 4) != 0)
             return NULL;
@@ -1270,11 +1344,31 @@ value:
         p += 4;
         break;
     default:
-        r = skip_num(p, end);
-        p = r ? r : scan_num_full(s, p, end, &np);
-        if (!p)
-            return NULL;
-        break;
+        return NULL;
+    }
+scalar_done:
+    /*
+     * A comma right after the number or literal, then (in objects) a one-byte
+     * key; or the closing bracket.
+     */
+    if (p < fast) {
+        c = *p;
+        if (c == ',') {
+            if (obj && key1_at(p + 1)) {
+                p += 5;
+                goto key_done;
+            }
+            p++;
+            if ((unsigned char)*p <= ' ')
+                p = skip_ws(p, end);
+            if (obj)
+                goto key;
+            goto value;
+        }
+        if (c == (obj ? '}' : ']')) {
+            p++;
+            goto closed;
+        }
     }
     if (p < end && *p == '\0')
         p++; /* jansson drops one NUL after a number or literal */
@@ -1304,6 +1398,14 @@ closed:
     if (--d == depth)
         return p;
     obj = kind[d] == 1;
+    if (p < fast && *p == ',') {
+        p++;
+        if ((unsigned char)*p <= ' ')
+            p = skip_ws(p, end);
+        if (obj)
+            goto key;
+        goto value;
+    }
     goto next;
 }
 
@@ -1316,9 +1418,10 @@ static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char
     int depth = 0, track = m->any_track, not_object = 0, in_arr = 0;
     uint32_t pn = 0, mn = 0, vmi; /* mn: the `ad` of the value being scanned */
     uint32_t cpn = EV__NONE;      /* path node of the innermost container */
-    const char *q;
+    const char *q, *fast = end - p > FAST_ROOM ? end - FAST_ROOM : p;
     int esc;
     numparts_t np;
+    char c;
 
     /* Containers live at depth 1..EV_MATCH_MAX_DEPTH; depth 0 is the top level. */
     st[0].arr = 0;
@@ -1349,6 +1452,14 @@ obj_open:
     }
 
 key:
+    if (p < fast && key1_at(p)) {
+        /* `"k":` - a one-byte key needs no string scan and no dot search. */
+        pn = cpn != EV__NONE ? key_step(m, cpn, p + 1, 1, end) : EV__NONE;
+        p += 4;
+        if ((unsigned char)*p <= ' ')
+            p = skip_ws(p, end);
+        goto value;
+    }
     if (p >= end || *p != '"')
         return EV_MATCH_MALFORMED;
     esc = 0;
@@ -1379,8 +1490,23 @@ value:
     if (p >= end)
         return EV_MATCH_MALFORMED;
     vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
-    switch (*p) {
+    c = *p;
+    if (c == '"')
+        goto string;
+    if ((unsigned char)(c - '0') < 10 || c == '-') {
+        q = p < fast ? num_fast_at(p, &np) : num_fast(p, end, &np);
+        if (!q)
+            q = scan_num_full(s, p, end, &np);
+        if (!q)
+            return EV_MATCH_MALFORMED;
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER))
+            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
+        p = q;
+        goto scalar_done;
+    }
+    switch (c) {
     case '"':
+    string:
         esc = 0;
         q = scan_str(p + 1, end, &esc);
         if (!q)
@@ -1448,14 +1574,9 @@ value:
         p += 4;
         break;
     default:
-        q = scan_num(s, p, end, &np);
-        if (!q)
-            return EV_MATCH_MALFORMED;
-        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER))
-            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
-        p = q;
-        break;
+        return EV_MATCH_MALFORMED;
     }
+scalar_done:
     /*
      * jansson quirk: one NUL byte right after a number or literal is dropped
      * (its reader mistakes the pushed-back NUL for an empty buffer).
@@ -1470,6 +1591,22 @@ skip:
         return EV_MATCH_MALFORMED;
 
 after:
+    if (p < fast && depth) {
+        /* The common case, a comma or the closing bracket right after the value. */
+        c = *p;
+        if (c == ',') {
+            p++;
+            if ((unsigned char)*p <= ' ')
+                p = skip_ws(p, end);
+            if (!in_arr)
+                goto key;
+            goto next_elem;
+        }
+        if (c == (in_arr ? ']' : '}')) {
+            p++;
+            goto pop;
+        }
+    }
     p = skip_ws(p, end);
     if (depth == 0)
         goto done;
@@ -1487,6 +1624,7 @@ after:
     }
     if (*p == ',') {
         p = skip_ws(p + 1, end);
+    next_elem:
         pn = cpn;
         st[depth].idx++;
         st[depth].mn_cache = 0;

@@ -25,6 +25,8 @@
 
 enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 
+#define CHECKPOINT_PAGES 1000 /* WAL pages that wake the checkpointer */
+
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
     int64_t id;    /* the job's row; 0: a history row of no job */
@@ -62,9 +64,13 @@ struct ev_outbox {
     sqlite3_stmt *load, *load_one;
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
+    sqlite3 *cdb;         /* the checkpointer's */
+    pthread_t checkpointer;
+    int wal_pages;        /* WAL size after the last commit (writer) */
     pthread_mutex_t lock;
     pthread_cond_t work; /* something was queued, or stop */
     pthread_cond_t done; /* a commit finished */
+    pthread_cond_t ckpt; /* the WAL grew, or stop */
     item_t *head, *tail;
     int stop;
     int64_t next_id;  /* writer only */
@@ -302,7 +308,17 @@ static void *writer_main(void *arg)
         chain = o->head;
         o->head = o->tail = NULL;
         pthread_mutex_unlock(&o->lock);
-        rc = commit(o, chain);
+        {
+            int64_t t0 = ev_now_ms();
+            size_t nj = 0, nf = 0;
+
+            for (item_t *it = chain; it; it = it->next)
+                *(it->kind == I_ENQUEUE ? &nj : &nf) += it->n;
+            rc = commit(o, chain);
+            if (ev_now_ms() - t0 > 30)
+                ev_warn("outbox: slow commit %lld ms (%zu jobs, %zu results)",
+                        (long long)(ev_now_ms() - t0), nj, nf);
+        }
         pthread_mutex_lock(&o->lock);
         for (item_t *it = chain; it; it = next) {
             next = it->next;
@@ -325,6 +341,48 @@ static void *writer_main(void *arg)
             }
         }
         pthread_cond_broadcast(&o->done);
+        if (o->wal_pages >= CHECKPOINT_PAGES)
+            pthread_cond_signal(&o->ckpt);
+    }
+    pthread_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+/*
+ * Checkpoints run on their own thread and connection (PASSIVE: they never
+ * block the writer or readers), so a commit never pays for copying the WAL
+ * into the database. The writer's connection does not auto-checkpoint.
+ */
+
+
+static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    ev_outbox_t *o = arg;
+
+    (void)db;
+    (void)name;
+    o->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    ev_outbox_t *o = arg;
+
+    pthread_mutex_lock(&o->lock);
+    while (!o->stop) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1; /* also now and then when idle */
+        pthread_cond_timedwait(&o->ckpt, &o->lock, &ts);
+        if (o->stop)
+            break;
+        pthread_mutex_unlock(&o->lock);
+        if (sqlite3_wal_checkpoint_v2(o->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+            SQLITE_OK)
+            ev_debug("outbox: checkpoint: %s", sqlite3_errmsg(o->cdb));
+        pthread_mutex_lock(&o->lock);
     }
     pthread_mutex_unlock(&o->lock);
     return NULL;
@@ -373,6 +431,7 @@ static void close_db(ev_outbox_t *o)
         sqlite3_finalize(all[i]);
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
+    sqlite3_close(o->cdb);
 }
 
 ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, char *msg,
@@ -387,6 +446,10 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
             SQLITE_OK ||
         sqlite3_exec(o->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(o->db, 10000) != SQLITE_OK ||
+        sqlite3_exec(o->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(o->cdb, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         prepare(o->db, insert_sql, &o->insert) || prepare(o->db, del_sql, &o->del) ||
         prepare(o->db, retry_sql, &o->retry) || prepare(o->db, history_sql, &o->history) ||
         prepare(o->db, prune_sql, &o->prune) ||
@@ -413,8 +476,21 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     pthread_mutex_init(&o->rlock, NULL);
     pthread_cond_init(&o->work, NULL);
     pthread_cond_init(&o->done, NULL);
+    pthread_cond_init(&o->ckpt, NULL);
+    sqlite3_wal_hook(o->db, on_wal, o);
     if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
         snprintf(msg, msglen, "cannot start the outbox writer");
+        close_db(o);
+        free(o);
+        return EV_ERR_INTERNAL;
+    }
+    if (pthread_create(&o->checkpointer, NULL, checkpointer_main, o) != 0) {
+        snprintf(msg, msglen, "cannot start the outbox checkpointer");
+        pthread_mutex_lock(&o->lock);
+        o->stop = 1;
+        pthread_cond_signal(&o->work);
+        pthread_mutex_unlock(&o->lock);
+        pthread_join(o->writer, NULL);
         close_db(o);
         free(o);
         return EV_ERR_INTERNAL;
@@ -430,13 +506,18 @@ void ev_outbox_close(ev_outbox_t *o)
     pthread_mutex_lock(&o->lock);
     o->stop = 1;
     pthread_cond_signal(&o->work);
+    pthread_cond_signal(&o->ckpt);
     pthread_mutex_unlock(&o->lock);
     pthread_join(o->writer, NULL);
+    pthread_join(o->checkpointer, NULL);
+    /* A last full checkpoint keeps the WAL small between runs. */
+    (void)sqlite3_wal_checkpoint_v2(o->cdb, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     close_db(o);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->rlock);
     pthread_cond_destroy(&o->work);
     pthread_cond_destroy(&o->done);
+    pthread_cond_destroy(&o->ckpt);
     free(o);
 }
 

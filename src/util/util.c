@@ -28,17 +28,32 @@ void ev_random(void *buf, size_t n)
     }
 }
 
+/* Ids are drawn from a per-thread buffer of CSPRNG output: one RAND_bytes
+ * call per 256 ids instead of one each. */
 void ev_uuid4(char out[37])
 {
+    static const char hex[] = "0123456789abcdef";
+    static _Thread_local unsigned char pool[4096];
+    static _Thread_local size_t left;
     unsigned char b[16];
+    char *o = out;
 
-    ev_random(b, sizeof(b));
+    if (left < sizeof(b)) {
+        ev_random(pool, sizeof(pool));
+        left = sizeof(pool);
+    }
+    left -= sizeof(b);
+    memcpy(b, pool + left, sizeof(b));
+    ev_wipe(pool + left, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
 }
 
 void ev_random_alnum(char *out, size_t n)
