@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -33,6 +36,7 @@
 #define TARGET_BUCKETS 1024
 #define PER_DEST_INFLIGHT 128
 #define IDLE_HANDLES 256
+#define ENGINE_NICE 5
 #define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
 #define DEFAULT_MAX_RETRIES 185
@@ -129,7 +133,7 @@ struct ev_engine {
     uint64_t gen;
     dest_t *dests;
     origin_t *origins;
-    CURL *idle[IDLE_HANDLES];
+    CURL *idle[IDLE_HANDLES]; /* finished handles, reused */
     size_t nidle;
     job_t *sending;
     oauth_t *oauth;
@@ -1520,6 +1524,13 @@ static void *engine_main(void *arg)
 {
     ev_engine_t *e = arg;
 
+    /*
+     * Acknowledged events are durable: when the CPU is short, answering
+     * PutEvents comes first and deliveries take what is left (they catch up
+     * as soon as it is free). Best effort: an unprivileged nice step.
+     */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ENGINE_NICE) != 0)
+        ev_debug("delivery: cannot lower the engine thread's priority");
     atomic_store(&e->woken, 1);
     while (!atomic_load(&e->stop)) {
         int64_t now = ev_now_ms(), wait;
@@ -1534,6 +1545,10 @@ static void *engine_main(void *arg)
         while ((m = curl_multi_info_read(e->multi, &left)))
             if (m->msg == CURLMSG_DONE)
                 completed(e, m->easy_handle, m->data.result);
+        /* Anything that ended freed a slot (or a retry is due now): go round
+         * again before sleeping, or queued jobs would wait for a timeout. */
+        if (e->nres)
+            wait = 0;
         flush(e);
         if (e->nheap) {
             int64_t due = e->heap[0]->j.due_ms - ev_now_ms();

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@
 
 enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 
-#define CHECKPOINT_PAGES 1000 /* WAL pages that wake the checkpointer */
+#define CHECKPOINT_PAGES 10000 /* WAL pages (40 MB) that wake the checkpointer: outbox pages
+                                * rewritten many times are copied once */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
@@ -66,7 +68,8 @@ struct ev_outbox {
     pthread_t writer;
     sqlite3 *cdb;         /* the checkpointer's */
     pthread_t checkpointer;
-    int wal_pages;        /* WAL size after the last commit (writer) */
+    atomic_int wal_pages; /* WAL size after the last commit (set by the writer) */
+    int64_t commits;      /* commits so far */
     pthread_mutex_t lock;
     pthread_cond_t work; /* something was queued, or stop */
     pthread_cond_t done; /* a commit finished */
@@ -341,7 +344,8 @@ static void *writer_main(void *arg)
             }
         }
         pthread_cond_broadcast(&o->done);
-        if (o->wal_pages >= CHECKPOINT_PAGES)
+        o->commits++;
+        if (atomic_load(&o->wal_pages) >= CHECKPOINT_PAGES)
             pthread_cond_signal(&o->ckpt);
     }
     pthread_mutex_unlock(&o->lock);
@@ -361,7 +365,7 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 
     (void)db;
     (void)name;
-    o->wal_pages = pages;
+    atomic_store(&o->wal_pages, pages);
     return SQLITE_OK;
 }
 
@@ -372,10 +376,14 @@ static void *checkpointer_main(void *arg)
     pthread_mutex_lock(&o->lock);
     while (!o->stop) {
         struct timespec ts;
+        int64_t seen = o->commits;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1; /* also now and then when idle */
-        pthread_cond_timedwait(&o->ckpt, &o->lock, &ts);
+        ts.tv_sec += 1;
+        /* Woken by a big WAL; else once the writer has been idle for a second. */
+        if (pthread_cond_timedwait(&o->ckpt, &o->lock, &ts) != 0 &&
+            (o->commits != seen || atomic_load(&o->wal_pages) == 0))
+            continue;
         if (o->stop)
             break;
         pthread_mutex_unlock(&o->lock);
