@@ -77,6 +77,7 @@ struct ev_outbox {
     item_t *head, *tail;
     int stop;
     int64_t next_id;  /* writer only */
+    int sync_full;    /* the writer connection's synchronous is FULL (writer only) */
     int64_t last_id;  /* the largest committed id */
     int64_t hw;       /* the consumer holds (or held) every job up to hw */
     int spilled;      /* committed jobs above hw wait in the store */
@@ -249,7 +250,22 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
 static ev_err commit(ev_outbox_t *o, item_t *chain)
 {
     int64_t now = ev_now_ms();
+    int full = 0;
 
+    /*
+     * Only acknowledged jobs need their commit fsync'd. A commit of results
+     * alone is not (synchronous=NORMAL): a crash of the process loses
+     * nothing, a power loss at worst delivers those jobs again; the next
+     * fsync'd commit or checkpoint makes it durable.
+     */
+    for (item_t *it = chain; it && !full; it = it->next)
+        full = it->kind == I_ENQUEUE;
+    if (full != o->sync_full) {
+        if (sqlite3_exec(o->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            goto fail;
+        o->sync_full = full;
+    }
     if (sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     for (item_t *it = chain; it; it = it->next) {
@@ -476,6 +492,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         return EV_ERR_INTERNAL;
     }
     o->last_id = sqlite3_column_int64(s, 0);
+    o->sync_full = 1;
     o->next_id = o->last_id + 1;
     o->spilled = 1; /* whatever is stored waits for the consumer to page it in */
     o->last_prune_ms = 0;
