@@ -8,7 +8,7 @@
  * after setup and after the run.
  *
  *   ingest --endpoint http://127.0.0.1:PORT --receiver-port P [--pid PID]
- *          [-c CONNS] [-d SECONDS] [--rules R] [--label NAME] [--no-setup]
+ *          [-c CONNS] [-d SECONDS] [--rules R] [--dests D] [--label NAME] [--no-setup]
  *          [--shm FILE]
  *
  * The same command runs against evbridge and against moto_server; run.sh
@@ -67,10 +67,10 @@ static void print_rss(const char *label, const char *when, long pid)
     bench_result(key, "%.1f", (double)kib / 1024.0);
 }
 
-static void setup(const bench_ep_t *ep, int rules, int receiver_port)
+static void setup(const bench_ep_t *ep, int rules, int dests, int receiver_port)
 {
     bench_buf_t body = {0}, resp = {0};
-    char conn_arn[512], dest_arn[512];
+    char conn_arn[512], (*dest_arn)[512] = calloc((size_t)dests, 512);
     uint64_t t0 = bench_now_ns();
 
     bench_buf_printf(&body, "{\"Name\":\"" BUS "\"}");
@@ -86,6 +86,8 @@ static void setup(const bench_ep_t *ep, int rules, int receiver_port)
         exit(1);
     }
     for (int i = 0; i < rules; i++) {
+        if (i >= dests)
+            goto rule; /* rule i shares destination i % dests (its ARN is remembered) */
         bench_buf_reset(&body);
         bench_buf_printf(&body,
                          "{\"Name\":\"bench-ingest-d%d\",\"ConnectionArn\":\"%s\","
@@ -93,10 +95,11 @@ static void setup(const bench_ep_t *ep, int rules, int receiver_port)
                          "\"POST\",\"InvocationRateLimitPerSecond\":100000}",
                          i, conn_arn, receiver_port, i);
         bench_call_ok(ep, "AWSEvents.CreateApiDestination", body.p, &resp);
-        if (bench_json_str(resp.p, "ApiDestinationArn", dest_arn, sizeof(dest_arn)) != 0) {
+        if (bench_json_str(resp.p, "ApiDestinationArn", dest_arn[i], sizeof(dest_arn[i])) != 0) {
             fprintf(stderr, "setup: no ApiDestinationArn in %s\n", resp.p);
             exit(1);
         }
+    rule:
         bench_buf_reset(&body);
         bench_buf_printf(&body,
                          "{\"Name\":\"bench-ingest-r%d\",\"EventBusName\":\"" BUS "\","
@@ -109,7 +112,7 @@ static void setup(const bench_ep_t *ep, int rules, int receiver_port)
                          "{\"Rule\":\"bench-ingest-r%d\",\"EventBusName\":\"" BUS "\","
                          "\"Targets\":[{\"Id\":\"d%d\",\"Arn\":\"%s\",\"RoleArn\":"
                          "\"arn:aws:iam::000000000000:role/bench\"}]}",
-                         i, i, dest_arn);
+                         i, i, dest_arn[i % dests]);
         bench_call_ok(ep, "AWSEvents.PutTargets", body.p, &resp);
         if (strstr(resp.p, "\"FailedEntryCount\":0") == NULL &&
             strstr(resp.p, "\"FailedEntryCount\": 0") == NULL) {
@@ -118,7 +121,8 @@ static void setup(const bench_ep_t *ep, int rules, int receiver_port)
         }
     }
     printf("setup: bus %s, %d rules, %d API destinations -> 127.0.0.1:%d in %.1f s\n", BUS,
-           rules, rules, receiver_port, (double)(bench_now_ns() - t0) / 1e9);
+           rules, dests, receiver_port, (double)(bench_now_ns() - t0) / 1e9);
+    free(dest_arn);
     bench_buf_free(&body);
     bench_buf_free(&resp);
 }
@@ -126,7 +130,7 @@ static void setup(const bench_ep_t *ep, int rules, int receiver_port)
 int main(int argc, char **argv)
 {
     const char *url = NULL, *label = "evbridge", *shm_path = NULL;
-    int conns = 32, rules = 100, receiver_port = 0, do_setup = 1;
+    int conns = 32, rules = 100, dests = 0, receiver_port = 0, do_setup = 1;
     double seconds = 10;
     long pid = 0;
     bench_ep_t ep;
@@ -161,6 +165,8 @@ int main(int argc, char **argv)
             seconds = atof(v);
         else if (strcmp(a, "--rules") == 0)
             rules = atoi(v);
+        else if (strcmp(a, "--dests") == 0)
+            dests = atoi(v);
         else if (strcmp(a, "--label") == 0)
             label = v;
         else if (strcmp(a, "--shm") == 0)
@@ -174,7 +180,7 @@ int main(int argc, char **argv)
     if (!url || bench_ep_parse(&ep, url) != 0 || rules < 1 || conns < 1 || seconds <= 0 ||
         seconds > 60 || (do_setup && receiver_port <= 0)) {
         fprintf(stderr, "usage: ingest --endpoint http://127.0.0.1:PORT --receiver-port P "
-                        "[--pid PID] [-c CONNS] [-d SECONDS<=60] [--rules R] [--label NAME] "
+                        "[--pid PID] [-c CONNS] [-d SECONDS<=60] [--rules R] [--dests D] [--label NAME] "
                         "[--no-setup] [--shm FILE]\n");
         return 2;
     }
@@ -183,7 +189,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ingest: cannot open %s; deliveries not counted\n", shm_path);
     print_rss(label, "idle", pid);
     if (do_setup)
-        setup(&ep, rules, receiver_port);
+        setup(&ep, rules, dests > 0 && dests < rules ? dests : rules, receiver_port);
     print_rss(label, "after_setup", pid);
     memset(&cfg, 0, sizeof(cfg));
     cfg.ep = &ep;

@@ -7,7 +7,7 @@
 #
 #   bash bench/run.sh                 (also run by `make bench`)
 #   BENCH_SECONDS=10 BENCH_CONNS=32 MOTO_CONNS=1 BENCH_SKIP_MOTO=1 bash bench/run.sh
-#   BENCH_ONLY="ingest drain"         (any of: ingest moto-ingest drain sustained latency
+#   BENCH_ONLY="ingest drain"         (any of: ingest rules10k moto-ingest drain sustained latency
 #                                      isolation isolation-drain moto-deliver)
 #   BENCH_PERF=drain                  (perf record of the server during that phase, call graphs
 #                                      by DWARF, into build/bench/perf-<phase>.data)
@@ -24,8 +24,8 @@ MOTO_CONNS=${MOTO_CONNS:-1}
 MOTO_SECS=${MOTO_SECONDS:-8}
 FILL=${BENCH_FILL_SECONDS:-5}
 RATE=${BENCH_RATE:-20000}
-MAX_RUN=${BENCH_MAX_SECONDS:-180}
-ONLY=${BENCH_ONLY:-ingest moto-ingest drain sustained latency isolation isolation-drain moto-deliver}
+MAX_RUN=${BENCH_MAX_SECONDS:-420}
+ONLY=${BENCH_ONLY:-ingest rules10k moto-ingest drain sustained latency isolation isolation-drain moto-deliver}
 PERF_PHASE=${BENCH_PERF:-}
 OUT=build/bench
 BIN=build/evbridge
@@ -119,7 +119,7 @@ PERF_PID=
 start_evbridge() { # start_evbridge NAME
     SERVER_PORT=$(free_port)
     "$BIN" serve --listen "127.0.0.1:$SERVER_PORT" --data-dir "$TMP/data-$1" \
-        --allow-http-endpoints --log-level warn > "$OUT/server-$1.log" 2>&1 &
+        --allow-http-endpoints --log-level warn ${EXTRA_SERVE_ARGS:-} > "$OUT/server-$1.log" 2>&1 &
     SERVER=$!
     PIDS+=("$SERVER")
     wait_port "$SERVER_PORT" 10 || { log "bench: evbridge did not start (see $OUT/server-$1.log)"; return 1; }
@@ -168,6 +168,18 @@ if want ingest; then
             --receiver-port "$RPORT" --pid "$SERVER" -c "$CONNS" -d "$SECS" \
             --label evbridge --shm "$TMP/shm"
     fi
+    stop_server
+fi
+# ---- 1b. 10,000 rules on one bus (100 API destinations): memory and ingest ----
+if want rules10k; then
+    log "bench: == ingest with 10,000 rules (evbridge --max-rules-per-bus 10000)"
+    EXTRA_SERVE_ARGS="--max-rules-per-bus 10000"
+    if start_evbridge rules10k; then
+        bounded 600 "$OUT/ingest" --endpoint "http://127.0.0.1:$SERVER_PORT" \
+            --receiver-port "$RPORT" --pid "$SERVER" -c "$CONNS" -d "$SECS" \
+            --rules 10000 --dests 100 --label rules10k --shm "$TMP/shm"
+    fi
+    EXTRA_SERVE_ARGS=
     stop_server
 fi
 if want moto-ingest && have_moto; then

@@ -40,6 +40,7 @@ typedef struct {
     const char *retry_base_ms;
     const char *retry_cap_ms;
     const char *history_days;
+    const char *max_rules;
     int allow_http;
 } options_t;
 
@@ -62,7 +63,9 @@ static void usage(FILE *f)
             "  --idle-timeout SECONDS    EVBRIDGE_IDLE_TIMEOUT default 30 (idle or slow clients)\n"
             "  --retry-base-ms MS        EVBRIDGE_RETRY_BASE_MS default 1000 (first retry bound)\n"
             "  --retry-cap-ms MS         EVBRIDGE_RETRY_CAP_MS  default 60000 (largest retry bound)\n"
-            "  --history-days DAYS       EVBRIDGE_HISTORY_DAYS  default 7 (delivery history)\n");
+            "  --history-days DAYS       EVBRIDGE_HISTORY_DAYS  default 7 (delivery history)\n"
+            "  --max-rules-per-bus N     EVBRIDGE_MAX_RULES_PER_BUS default 300 (AWS's default "
+            "quota; up to 100000)\n");
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -86,6 +89,7 @@ static int parse_options(int argc, char **argv, options_t *o)
     o->retry_base_ms = env_or("EVBRIDGE_RETRY_BASE_MS", "1000");
     o->retry_cap_ms = env_or("EVBRIDGE_RETRY_CAP_MS", "60000");
     o->history_days = env_or("EVBRIDGE_HISTORY_DAYS", "7");
+    o->max_rules = env_or("EVBRIDGE_MAX_RULES_PER_BUS", "300");
     o->allow_http = strcmp(allow, "1") == 0 || strcmp(allow, "true") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -115,6 +119,8 @@ static int parse_options(int argc, char **argv, options_t *o)
             dst = &o->retry_cap_ms;
         else if (strcmp(a, "--history-days") == 0)
             dst = &o->history_days;
+        else if (strcmp(a, "--max-rules-per-bus") == 0)
+            dst = &o->max_rules;
         if (!dst) {
             fprintf(stderr, "evbridge: unknown option '%s'\n", a);
             usage(stderr);
@@ -349,7 +355,7 @@ static int serve(int argc, char **argv)
     ev_engine_t *engine = NULL;
     ev_scheduler_t *scheduler = NULL;
     ev_engine_cfg_t ecfg;
-    long base, cap, days;
+    long base, cap, days, max_rules;
     ev_credential_t *creds = NULL;
     size_t ncreds = 0;
     ev_log_level lvl;
@@ -388,9 +394,11 @@ static int serve(int argc, char **argv)
     base = number_in(o.retry_base_ms, 1, 3600000);
     cap = number_in(o.retry_cap_ms, 1, 86400000);
     days = number_in(o.history_days, 1, 3650);
-    if (base < 0 || cap < 0 || days < 0 || cap < base) {
-        fprintf(stderr, "evbridge: --retry-base-ms (1..3600000), --retry-cap-ms (>= base) and "
-                "--history-days (1..3650) must be whole numbers in range\n");
+    max_rules = number_in(o.max_rules, 1, 100000);
+    if (base < 0 || cap < 0 || days < 0 || cap < base || max_rules < 0) {
+        fprintf(stderr, "evbridge: --retry-base-ms (1..3600000), --retry-cap-ms (>= base), "
+                "--history-days (1..3650) and --max-rules-per-bus (1..100000) must be whole "
+                "numbers in range\n");
         return 2;
     }
     if (!is_loopback(host) && !o.credentials) {
@@ -423,6 +431,7 @@ static int serve(int argc, char **argv)
         goto out;
     }
     app.allow_http_endpoints = o.allow_http;
+    app.max_rules_per_bus = (int)max_rules;
     memset(&ecfg, 0, sizeof(ecfg));
     ecfg.store = app.store;
     ecfg.outbox = app.outbox;

@@ -25,6 +25,7 @@ typedef struct {
     struct ev_outbox *outbox;  /* delivery jobs (store/outbox.h) */
     unsigned char master_key[EV_KEY_BYTES];
     int allow_http_endpoints;
+    int max_rules_per_bus; /* 0: AWS's default quota (300) */
 } ev_app_t;
 
 /* One API call. */

@@ -52,6 +52,7 @@ typedef struct bus_rt {
 } bus_rt_t;
 
 static atomic_uint_fast64_t config_gen = 1;
+static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static bus_rt_t *cache;
 static pthread_key_t scratch_key;
@@ -119,10 +120,16 @@ static bus_rt_t *build(ev_call_t *c, const char *bus, const char *key, uint64_t 
     }
     (void)ev_store_end(c->app->store, EV_OK);
     rt->rules = ev_xcalloc(nrules + 1, sizeof(*rt->rules));
-    for (size_t i = 0; i < nrules; i++) {
+    /* Rules come ordered by name and targets by rule (both in SQLite's BINARY
+     * order, which is strcmp's): one merge walk pairs them, O(rules + targets). */
+    for (size_t i = 0, tb = 0, te; i < nrules; i++, tb = te) {
         rt_rule_t *r;
         char *msg = NULL;
 
+        while (tb < ntargets && strcmp(targets[tb].rule, rules[i].name) < 0)
+            tb++;
+        for (te = tb; te < ntargets && strcmp(targets[te].rule, rules[i].name) == 0; te++)
+            ;
         if (!rules[i].event_pattern || strcmp(rules[i].state, "DISABLED") == 0)
             continue;
         r = &rt->rules[rt->nrules];
@@ -135,13 +142,11 @@ static bus_rt_t *build(ev_call_t *c, const char *bus, const char *key, uint64_t 
         }
         r->name = ev_xstrdup(rules[i].name);
         r->arn = ev_xstrdup(rules[i].arn);
-        r->targets = ev_xcalloc(ntargets + 1, sizeof(*r->targets));
-        for (size_t j = 0; j < ntargets; j++) {
+        r->targets = ev_xcalloc(te - tb + 1, sizeof(*r->targets));
+        for (size_t j = tb; j < te; j++) {
             json_t *t;
             rt_target_t *x;
 
-            if (strcmp(targets[j].rule, rules[i].name) != 0)
-                continue;
             t = json_loads(targets[j].body, 0, NULL);
             x = &r->targets[r->ntargets++];
             x->id = ev_xstrdup(targets[j].id);
@@ -172,18 +177,26 @@ static bus_rt_t *acquire(ev_call_t *c, const char *bus)
     uint64_t gen = atomic_load(&config_gen);
     bus_rt_t *rt, **pp, *fresh = NULL;
 
-    pthread_mutex_lock(&cache_lock);
-    for (pp = &cache; (rt = *pp); pp = &rt->next)
-        if (strcmp(rt->key, key) == 0)
-            break;
-    if (rt && rt->gen == gen) {
-        rt->refs++;
+    for (int pass = 0; pass < 2; pass++) {
+        pthread_mutex_lock(&cache_lock);
+        for (pp = &cache; (rt = *pp); pp = &rt->next)
+            if (strcmp(rt->key, key) == 0)
+                break;
+        if (rt && rt->gen == gen) {
+            rt->refs++;
+            pthread_mutex_unlock(&cache_lock);
+            if (pass)
+                pthread_mutex_unlock(&build_lock);
+            free(key);
+            return rt;
+        }
         pthread_mutex_unlock(&cache_lock);
-        free(key);
-        return rt;
+        /* One builder at a time (outside the cache lock, so that other buses'
+         * requests go on): the others wait for its result instead of all
+         * building the same runtime. */
+        if (!pass)
+            pthread_mutex_lock(&build_lock);
     }
-    pthread_mutex_unlock(&cache_lock);
-    /* Build outside the cache lock; a concurrent builder may win, which is fine. */
     fresh = build(c, bus, key, gen);
     pthread_mutex_lock(&cache_lock);
     for (pp = &cache; (rt = *pp); pp = &rt->next)
@@ -198,6 +211,7 @@ static bus_rt_t *acquire(ev_call_t *c, const char *bus)
     cache = fresh;
     fresh->refs++;
     pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&build_lock);
     free(key);
     return fresh;
 }

@@ -86,7 +86,8 @@ static ev_err put_rule(ev_call_t *c)
     rc = ev_store_rule_get(c->app->store, c->scope, bus, name, &old);
     if (rc == EV_ERR_NOT_FOUND) {
         rc = ev_store_rule_count(c->app->store, c->scope, bus, &n);
-        if (rc == EV_OK && n >= EV_MAX_RULES_PER_BUS)
+        if (rc == EV_OK && n >= (c->app->max_rules_per_bus > 0 ? c->app->max_rules_per_bus
+                                                                : EV_MAX_RULES_PER_BUS))
             rc = ev_fail(c, EV_ERR_LIMIT_EXCEEDED,
                          "The requested resource exceeds the maximum number allowed.");
         old.created_ms = c->now_ms;

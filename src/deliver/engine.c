@@ -124,7 +124,16 @@ struct job {
     job_t *snext, *sprev;   /* the engine's list of jobs being sent */
 };
 
+/* Connection secrets opened since the configuration last changed: the
+ * targets of one connection share one (each open costs a KMS decrypt). */
+typedef struct scache {
+    char *key; /* connection ARN | secret ARN */
+    json_t *secret;
+    struct scache *next;
+} scache_t;
+
 struct ev_engine {
+    scache_t *secrets;
     ev_engine_cfg_t cfg;
     pthread_t thread;
     atomic_int stop;
@@ -190,6 +199,15 @@ static const char *jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/* Drops a reference to a decrypted secret; the last one wipes it. */
+static void secret_drop(json_t *secret)
+{
+    if (secret && secret->refcount == 1)
+        ev_json_wipe(secret);
+    else
+        json_decref(secret);
+}
+
 static void dtarget_unref(dtarget_t *t)
 {
     if (!t || --t->refs > 0)
@@ -203,12 +221,20 @@ static void dtarget_unref(dtarget_t *t)
     free(t->conn_name);
     free(t->auth_type);
     free(t->problem);
-    ev_json_wipe(t->secret);
+    secret_drop(t->secret);
     free(t);
 }
 
 static void drop_cache(ev_engine_t *e)
 {
+    while (e->secrets) {
+        scache_t *c = e->secrets;
+
+        e->secrets = c->next;
+        free(c->key);
+        secret_drop(c->secret);
+        free(c);
+    }
     for (size_t b = 0; b < TARGET_BUCKETS; b++) {
         while (e->targets[b]) {
             dtarget_t *t = e->targets[b];
@@ -254,6 +280,34 @@ static void deauthorize(ev_engine_t *e, ev_scope_t sc, const char *name, const c
     (void)ev_store_end(e->cfg.store, rc);
 }
 
+/* A connection's decrypted secret (a reference), from the cache or opened. */
+static ev_err open_secret(ev_engine_t *e, ev_kms_t *kms, const ev_connection_t *c,
+                          json_t **secret, char **msg)
+{
+    char *key = ev_xasprintf("%s|%s", c->arn, c->secret_arn);
+    scache_t *sc;
+    ev_err rc;
+
+    for (sc = e->secrets; sc; sc = sc->next) {
+        if (strcmp(sc->key, key) == 0) {
+            free(key);
+            *secret = json_incref(sc->secret);
+            return EV_OK;
+        }
+    }
+    rc = ev_secret_open(kms, c->secret_arn, c->arn, secret, msg);
+    if (rc != EV_OK) {
+        free(key);
+        return rc;
+    }
+    sc = ev_xcalloc(1, sizeof(*sc));
+    sc->key = key;
+    sc->secret = json_incref(*secret);
+    sc->next = e->secrets;
+    e->secrets = sc;
+    return EV_OK;
+}
+
 /* Fills the API destination part of a resolved target (store transaction open). */
 static void resolve_api(ev_engine_t *e, ev_scope_t sc, const char *target_arn, dtarget_t *t,
                         char **deauth_reason)
@@ -292,7 +346,7 @@ static void resolve_api(ev_engine_t *e, ev_scope_t sc, const char *target_arn, d
     kms.master_key = e->cfg.master_key;
     kms.scope = sc;
     kms.now_ms = ev_now_ms();
-    if (!c.secret_arn || ev_secret_open(&kms, c.secret_arn, c.arn, &t->secret, &msg) != EV_OK) {
+    if (!c.secret_arn || open_secret(e, &kms, &c, &t->secret, &msg) != EV_OK) {
         t->problem = ev_xasprintf("The connection %s cannot be used: %s", c.name,
                                   msg ? msg : "its secret is missing.");
         *deauth_reason = ev_xstrdup(msg ? msg : "The connection secret is missing.");
@@ -338,7 +392,7 @@ static dtarget_t *resolve(ev_engine_t *e, const ev_outbox_job_t *j)
     t->hash = hash;
     t->refs = 2; /* the cache's and the caller's */
     t->kind = K_GONE;
-    if (ev_store_begin(e->cfg.store, 1) != EV_OK)
+    if (ev_store_begin(e->cfg.store, 0) != EV_OK)
         goto cache;
     rule = strrchr(j->rule_arn, '/') ? ev_xstrdup(strrchr(j->rule_arn, '/') + 1) : NULL;
     if (rule && ev_store_target_list(e->cfg.store, sc, j->bus, rule, &list, &n) == EV_OK) {

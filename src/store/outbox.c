@@ -439,6 +439,25 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
 
 /* ---- open / close ---- */
 
+/*
+ * While another connection (the store's) holds the write lock, the writer
+ * polls every 200 us instead of SQLite's default 1..100 ms sleeps, so that a
+ * short configuration write never costs PutEvents a long stall. Gives up
+ * after 10 s.
+ */
+static int on_busy(void *arg, int count)
+{
+    struct timespec ts = {0, 200000};
+
+    (void)arg;
+    if (count >= 50000)
+        return 0;
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+
+
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 {
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) == SQLITE_OK
@@ -469,7 +488,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(o->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(o->db, 10000) != SQLITE_OK ||
+        sqlite3_busy_handler(o->db, on_busy, NULL) != SQLITE_OK ||
         sqlite3_exec(o->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
