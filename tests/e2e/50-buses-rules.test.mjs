@@ -885,3 +885,42 @@ describe('tags', () => {
         }
     }
 });
+
+/* ================================================================ rule quota */
+
+describe('rules per event bus', () => {
+    test("AWS's default quota: the 301st rule is refused and nothing changes", async () => {
+        await send(CreateEventBusCommand, { Name: 'quota-300' });
+        for (let i = 0; i < 300; i++)
+            await send(PutRuleCommand, { Name: `q${i}`, EventBusName: 'quota-300', EventPattern: '{"source":["q"]}' });
+        await expectError(send(PutRuleCommand, { Name: 'q300', EventBusName: 'quota-300', EventPattern: '{"source":["q"]}' }),
+            'LimitExceededException', 'The requested resource exceeds the maximum number allowed.');
+        /* replacing an existing rule at the limit is fine */
+        await send(PutRuleCommand, { Name: 'q0', EventBusName: 'quota-300', EventPattern: '{"source":["q2"]}' });
+        let n = 0, token;
+        do {
+            const r = await send(ListRulesCommand, { EventBusName: 'quota-300', NextToken: token });
+            n += r.Rules.length;
+            token = r.NextToken;
+        } while (token);
+        assert.equal(n, 300);
+    });
+
+    test('--max-rules-per-bus raises (or lowers) it', async () => {
+        const s = await startServer({ extraArgs: ['--max-rules-per-bus', '2'] });
+        try {
+            const e = s.eventbridge();
+            await e.send(new PutRuleCommand({ Name: 'a', EventPattern: '{"source":["q"]}' }));
+            await e.send(new PutRuleCommand({ Name: 'b', ScheduleExpression: 'rate(5 minutes)' }));
+            await expectError(e.send(new PutRuleCommand({ Name: 'c', EventPattern: '{"source":["q"]}' })),
+                'LimitExceededException', 'The requested resource exceeds the maximum number allowed.');
+        } finally {
+            await s.stop();
+        }
+    });
+
+    test('--max-rules-per-bus out of range: refused at start', async () => {
+        await assert.rejects(startServer({ extraArgs: ['--max-rules-per-bus', '0'] }),
+            /--max-rules-per-bus \(1\.\.100000\)/);
+    });
+});
