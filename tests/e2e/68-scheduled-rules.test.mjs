@@ -41,13 +41,15 @@ async function scheduled(name, expression, input) {
         Name: `dest-${name}`, ConnectionArn: conn.ConnectionArn, HttpMethod: 'POST',
         InvocationEndpoint: rx.url(`/${name}`),
     });
+    const before = Date.now();
     const r = await send(PutRuleCommand, { Name: name, ScheduleExpression: expression });
+    const created = Date.now();
     const t = await send(PutTargetsCommand, {
         Rule: name,
         Targets: [{ Id: 't0', Arn: d.ApiDestinationArn, ...(input ? { Input: input } : {}) }],
     });
     assert.equal(t.FailedEntryCount, 0);
-    return { name, arn: r.RuleArn, created: Date.now() };
+    return { name, arn: r.RuleArn, before, created };
 }
 
 let conn;
@@ -67,8 +69,8 @@ test('rate(1 minute) and cron(* * * * ? *) fire Scheduled Events at their times'
 
     /* rate: one period after creation (the scheduler ticks every second) */
     const [a] = rx.on('/every-minute');
-    const late = a.time - (rate.created + 60000);
-    assert.ok(late >= -1000 && late < 5000, `rate rule fired ${late} ms after its first period`);
+    const early = a.time - (rate.before + 60000), late = a.time - (rate.created + 60000);
+    assert.ok(early >= -1000 && late < 5000, `rate rule fired ${late} ms after its first period`);
     assert.match(a.json.id, UUID_RE);
     assert.deepEqual({ ...a.json, id: 'ID', time: 'TIME' }, {
         version: '0', id: 'ID', 'detail-type': 'Scheduled Event', source: 'aws.events',
@@ -76,7 +78,9 @@ test('rate(1 minute) and cron(* * * * ? *) fire Scheduled Events at their times'
     });
     /* the envelope's time is the scheduled time, in whole seconds */
     assert.match(a.json.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    assert.ok(Math.abs(Date.parse(a.json.time) - (rate.created + 60000)) <= 1000);
+    const at = Date.parse(a.json.time);
+    assert.ok(at >= rate.before + 60000 - 1000 && at <= rate.created + 60000,
+        `${a.json.time} is not the first period after the rule's creation`);
     assert.equal(a.headers['x-api-key'], 'sched-key-1');
 
     /* cron: at a minute boundary, with the target's constant Input */
