@@ -492,8 +492,8 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 }
 
 /* Signing key chain: HMAC("AWS4"+secret, date) -> region -> service -> "aws4_request". */
-static int derive_key(const char *secret, const char *date8, const char *region,
-                      const char *service, unsigned char key[32])
+static int derive_key_uncached(const char *secret, const char *date8, const char *region,
+                               const char *service, unsigned char key[32])
 {
     size_t slen = strlen(secret);
     char *k0;
@@ -517,6 +517,40 @@ out:
     OPENSSL_cleanse(k3, sizeof(k3));
     free(k0);
     return rc;
+}
+
+/*
+ * A client signs every request of a day with the same key: each worker
+ * thread remembers the last one it derived (the inputs compared in full;
+ * 4 HMACs saved per request).
+ */
+static int derive_key(const char *secret, const char *date8, const char *region,
+                      const char *service, unsigned char key[32])
+{
+    static _Thread_local struct {
+        char in[256];
+        size_t len;
+        unsigned char key[32];
+    } last;
+    char in[256];
+    int n = snprintf(in, sizeof(in), "%s%c%s%c%s%c%s", secret, 0, date8, 0, region, 0, service);
+
+    if (n <= 0 || (size_t)n >= sizeof(in))
+        return derive_key_uncached(secret, date8, region, service, key);
+    if (last.len == (size_t)n && memcmp(last.in, in, (size_t)n) == 0) {
+        memcpy(key, last.key, 32);
+        OPENSSL_cleanse(in, sizeof(in));
+        return 0;
+    }
+    if (derive_key_uncached(secret, date8, region, service, key) != 0) {
+        OPENSSL_cleanse(in, sizeof(in));
+        return -1;
+    }
+    memcpy(last.in, in, (size_t)n);
+    last.len = (size_t)n;
+    memcpy(last.key, key, 32);
+    OPENSSL_cleanse(in, sizeof(in));
+    return 0;
 }
 
 /*

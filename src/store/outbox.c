@@ -14,6 +14,7 @@
 #include "store/outbox.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ typedef struct item {
     fin_t *fins;           /* I_RESULTS: owned by the writer */
     size_t n;
     int waited;            /* a caller sleeps until done (I_ENQUEUE, I_SYNC) */
-    int done;
+    sem_t done;            /* posted by the writer after the commit */
     ev_err rc;
     struct item *next;
 } item_t;
@@ -72,7 +73,6 @@ struct ev_outbox {
     int64_t commits;      /* commits so far */
     pthread_mutex_t lock;
     pthread_cond_t work; /* something was queued, or stop */
-    pthread_cond_t done; /* a commit finished */
     pthread_cond_t ckpt; /* the WAL grew, or stop */
     item_t *head, *tail;
     int stop;
@@ -353,13 +353,14 @@ static void *writer_main(void *arg)
                 fins_free(it->fins, it->n);
             }
             if (it->waited) {
+                /* Wakes exactly this caller (no herd on o->lock); `it` lives on its
+                 * stack and may be gone once posted. */
                 it->rc = rc;
-                it->done = 1;
+                sem_post(&it->done);
             } else {
                 free(it);
             }
         }
-        pthread_cond_broadcast(&o->done);
         o->commits++;
         if (atomic_load(&o->wal_pages) >= CHECKPOINT_PAGES)
             pthread_cond_signal(&o->ckpt);
@@ -417,9 +418,13 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
 {
     ev_err rc = EV_OK;
 
+    if (it->waited && sem_init(&it->done, 0, 0) != 0)
+        return EV_ERR_INTERNAL;
     pthread_mutex_lock(&o->lock);
     if (o->stop) {
         pthread_mutex_unlock(&o->lock);
+        if (it->waited)
+            sem_destroy(&it->done);
         return EV_ERR_INTERNAL;
     }
     if (o->tail)
@@ -428,12 +433,13 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
         o->head = it;
     o->tail = it;
     pthread_cond_signal(&o->work);
-    if (it->waited) {
-        while (!it->done)
-            pthread_cond_wait(&o->done, &o->lock);
-        rc = it->rc;
-    }
     pthread_mutex_unlock(&o->lock);
+    if (it->waited) {
+        while (sem_wait(&it->done) != 0)
+            ; /* EINTR */
+        rc = it->rc;
+        sem_destroy(&it->done);
+    }
     return rc;
 }
 
@@ -519,7 +525,6 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     pthread_mutex_init(&o->lock, NULL);
     pthread_mutex_init(&o->rlock, NULL);
     pthread_cond_init(&o->work, NULL);
-    pthread_cond_init(&o->done, NULL);
     pthread_cond_init(&o->ckpt, NULL);
     sqlite3_wal_hook(o->db, on_wal, o);
     if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
@@ -560,7 +565,6 @@ void ev_outbox_close(ev_outbox_t *o)
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->rlock);
     pthread_cond_destroy(&o->work);
-    pthread_cond_destroy(&o->done);
     pthread_cond_destroy(&o->ckpt);
     free(o);
 }
