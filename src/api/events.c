@@ -285,40 +285,7 @@ static void iso_time(int64_t ms, char out[32])
  * it comes from the parsed request or from us). */
 static void add_json_string(ev_buf_t *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    const char *run = s ? s : "";
-
-    ev_buf_addc(b, '"');
-    for (const char *p = run;; p++) {
-        unsigned char c = (unsigned char)*p;
-        char esc[7];
-        size_t n;
-
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        ev_buf_add(b, run, (size_t)(p - run));
-        if (!c)
-            break;
-        esc[0] = '\\';
-        n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        ev_buf_add(b, esc, n);
-        run = p + 1;
-    }
-    ev_buf_addc(b, '"');
+    ev_buf_json_string(b, s ? s : "", s ? strlen(s) : 0, 1);
 }
 
 /* The envelope, compact, in AWS's key order. */

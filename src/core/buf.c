@@ -108,3 +108,38 @@ char *ev_buf_steal(ev_buf_t *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+void ev_buf_json_string(ev_buf_t *b, const char *s, size_t n, int upper)
+{
+    const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    size_t run = 0;
+
+    ev_buf_addc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e[6] = {'\\', 0, 'u', '0', '0', 0};
+        size_t elen = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default:
+            memmove(e + 1, e + 2, 3); /* "\u00" */
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            elen = 6;
+        }
+        ev_buf_add(b, s + run, i - run);
+        ev_buf_add(b, e, elen);
+        run = i + 1;
+    }
+    ev_buf_add(b, s + run, n - run);
+    ev_buf_addc(b, '"');
+}

@@ -455,39 +455,7 @@ void ev__xj_unescape(ev_buf_t *b, const char *p, size_t n)
 
 void ev__xj_escape(ev_buf_t *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t run = 0;
-
-    ev_buf_addc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t elen = 2;
-
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        switch (c) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\f': e[1] = 'f'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        default:
-            e[1] = 'u';
-            e[2] = '0';
-            e[3] = '0';
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            elen = 6;
-        }
-        ev_buf_add(b, s + run, i - run);
-        ev_buf_add(b, e, elen);
-        run = i + 1;
-    }
-    ev_buf_add(b, s + run, n - run);
-    ev_buf_addc(b, '"');
+    ev_buf_json_string(b, s, n, 0);
 }
 
 int ev__xj_key_eq(const char *p, size_t n, const char *name, size_t nlen)
