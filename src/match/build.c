@@ -841,6 +841,7 @@ static void freeze_stab(bctx_t *b, void *vec, ev__stab_t *t, uint32_t ab_base)
         }
         e->off = blob_add(b, v->p[i].s, v->p[i].n);
         e->len = v->p[i].n;
+        t->lenmask |= 1ull << (e->len < 63 ? e->len : 63);
         e->hash = ev__hash(v->p[i].s, v->p[i].n, 7);
         e->hit = span_of(b, hits.p, hits.n);
         e->blk = span_of(b, blks.p, blks.n);
@@ -1101,6 +1102,7 @@ static int cmp_bkid(const void *a, const void *b)
 
     return x->clause < y->clause ? -1 : x->clause > y->clause;
 }
+
 /*
  * Looks for a multiplier that sends the inline children of pn to distinct
  * slots (ev__kslot), so that the scanner finds a key with one probe. Children
@@ -1133,7 +1135,6 @@ static void find_kmul(ev__pnode_t *pn, const ev__skid_t *sk)
     }
     pn->kmul = 0;
 }
-
 
 ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
 {

@@ -356,7 +356,14 @@ typedef struct {
     uint32_t mask;
     ev__sent_t *ents;
     uint32_t n;
+    uint64_t lenmask; /* bit min(len, 63) of every entry: most keys miss without a probe */
 } ev__stab_t;
+
+/* 0 if no entry of t can have length n. */
+static inline int ev__stab_len_ok(const ev__stab_t *t, size_t n)
+{
+    return (int)((t->lenmask >> (n < 63 ? n : 63)) & 1);
+}
 
 /* Byte-trie node; edges sorted by byte. wc lists wildcard programs to run here. */
 typedef struct {

@@ -267,7 +267,7 @@ static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const 
     uint64_t h;
     uint32_t i, e;
 
-    if (!t->n)
+    if (!ev__stab_len_ok(t, n))
         return NULL;
     if (t->n <= 4) {
         for (i = 0; i < t->n; i++) {
@@ -329,7 +329,8 @@ static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__tr
 
     if (!t->nnodes)
         return;
-    trie_visit(m, s, &t->nodes[0], orig, orig_n, mn);
+    if (t->nodes[0].hit.n | t->nodes[0].blk.n | t->nodes[0].wc.n)
+        trie_visit(m, s, &t->nodes[0], orig, orig_n, mn);
     for (i = 0; i < n; i++) {
         const ev__tnode_t *nd = &t->nodes[node];
         uint8_t c = (uint8_t)(reverse ? key[n - 1 - i] : key[i]);
@@ -358,7 +359,8 @@ static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__tr
         if (kid == EV__NONE)
             return;
         node = kid;
-        trie_visit(m, s, &t->nodes[node], orig, orig_n, mn);
+        if (t->nodes[node].hit.n | t->nodes[node].blk.n | t->nodes[node].wc.n)
+            trie_visit(m, s, &t->nodes[node], orig, orig_n, mn);
     }
 }
 
@@ -705,6 +707,19 @@ static const char *scan_escape(const char *p, const char *end)
     }
 }
 
+#ifdef __SSE2__
+/* Bits of the bytes of v a plain string may not hold as such: '"', '\\', < 0x20, >= 0x80. */
+static inline unsigned str_mask(__m128i v)
+{
+    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c)) |
+           (unsigned)_mm_movemask_epi8(v);
+}
+#endif
+
 /*
  * Scans a string body from p (after the opening quote). Returns the position
  * after the closing quote, or NULL if the string is invalid or unterminated.
@@ -716,12 +731,7 @@ static inline __attribute__((always_inline)) const char *scan_str(const char *p,
     for (;;) {
 #ifdef __SSE2__
         while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-            __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-            __m128i c = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
-            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c)) |
-                            (unsigned)_mm_movemask_epi8(v);
+            unsigned mask = str_mask(_mm_loadu_si128((const __m128i *)(const void *)p));
 
             if (mask) {
                 p += __builtin_ctz(mask);
@@ -865,8 +875,9 @@ static inline const char *digits(const char *p, const char *end)
  */
 /*
  * The common shapes, -?D+ and -?D+.D+ without an exponent and within 31
- * bytes, with two vector loads: returns the end, or NULL to let scan_num
- * decide (anything else, including every malformed number).
+ * bytes, with two vector loads: returns the end, or NULL to let scan_num_full
+ * decide (anything else, including every malformed number). 33 bytes from p
+ * must be readable; num_fast checks that first.
  */
 static inline const char *num_fast_at(const char *p, numparts_t *np)
 {
@@ -1110,6 +1121,62 @@ static inline __attribute__((always_inline)) uint32_t key_step(const ev_matcher_
     }
 }
 
+/* key_step for a one-byte key other than a dot (which cannot be a dotted key). */
+static inline uint32_t key1_find(const ev_matcher_t *m, uint32_t parent, const char *k,
+                                 const char *lim)
+{
+    const ev__pnode_t *pn = &m->pnodes[parent];
+    unsigned char c = (unsigned char)*k;
+    const ev__skid_t *sk;
+    uint32_t i;
+
+    if (!pn->kmul)
+        return key_step(m, parent, k, 1, lim);
+    i = pn->kslot[ev__kslot(c, 1, pn->kmul)];
+    if (!i)
+        return EV__NONE;
+    sk = m->skids + pn->kid_off + i - 1;
+    return sk->w8 == c && sk->len == 1 ? sk->child : EV__NONE;
+}
+
+/*
+ * Whether a number needs no work at all: its path tests numbers only with
+ * ranges (no anything-but, exists or number texts), and a rough value (the
+ * integer part of at most 8 digits plus 8 fraction digits, absolute error
+ * below 1.1e-8 + 4e-16 |d|) lies inside this event's idle interval for the
+ * path (see ivs_maybe). 8 bytes after each digit run must be readable.
+ */
+static inline int num_idle(const ev_matcher_t *m, const ev_match_scratch_t *s, uint32_t vmi,
+                           const numparts_t *np, int neg)
+{
+    size_t il = (size_t)(np->ib - np->ia), fl;
+    double d, margin;
+
+    if ((m->vms[vmi].flags & EV__VM_NUMBER) != EV__VM_NUM || s->vm_ep[vmi] != s->epoch ||
+        il > 8 || np->exp)
+        return 0;
+    d = (double)swar8(np->ia, il);
+    if (np->fa) {
+        fl = (size_t)(np->fb - np->fa);
+        if (fl > 8)
+            fl = 8;
+        d += (double)swar8(np->fa, fl) * inv_p10[fl];
+    }
+    if (neg)
+        d = -d;
+    margin = 1.1e-8 + fabs(d) * 4e-16;
+    return d - margin > s->vm_dlo[vmi] && d + margin < s->vm_dhi[vmi];
+}
+
+/*
+ * Whether a number of n characters needs no work at a path whose only number
+ * test is non-comparable number texts: no text of that length is listed.
+ */
+static inline int num_text_miss(const ev__vm_t *vm, size_t n)
+{
+    return (vm->flags & EV__VM_NUMBER) == EV__VM_NUMTEXT && !ev__stab_len_ok(&vm->numtext, n);
+}
+
 static uint32_t new_mn(ev_match_scratch_t *s, uint32_t parent, uint32_t aid, uint32_t idx)
 {
     if (s->nmn >= s->cap_mn) {
@@ -1169,7 +1236,9 @@ static inline const char *skip_key(const char *p)
  * skip_num: validates a number of at most 31 characters with no exponent
  * (and an integer part of at most 18 digits when it has no fraction: those
  * always fit int64). Returns its end, or NULL for the full path to decide.
- * skip_num_at needs 33 readable bytes at p; skip_num checks that first.
+ * skip_num_at needs 33 readable bytes at p and does not look at the byte
+ * after the digits: a number followed by 'e' or 'E' has an exponent, and the
+ * caller must then scan it with scan_num_full. skip_num checks both.
  */
 static inline const char *skip_num_at(const char *p)
 {
@@ -1190,11 +1259,11 @@ static inline const char *skip_num_at(const char *p)
         /* The fraction ends at the next non-digit after the dot. */
         nd &= nd - 1;
         fl = (uint32_t)__builtin_ctz(nd | 0x80000000u);
-        if (fl == il + 1 || fl == 31 || (q[fl] | 0x20) == 'e')
+        if (fl == il + 1 || fl == 31)
             return NULL;
         return q + fl;
     }
-    if (il > 18 || (q[il] | 0x20) == 'e')
+    if (il > 18)
         return NULL;
     return q + il;
 #else
@@ -1205,13 +1274,11 @@ static inline const char *skip_num_at(const char *p)
 
 static inline const char *skip_num(const char *p, const char *end)
 {
-    return end - p >= 33 ? skip_num_at(p) : NULL;
+    const char *r = end - p >= 33 ? skip_num_at(p) : NULL;
+
+    return r && (*r | 0x20) != 'e' ? r : NULL;
 }
 
-/*
- * A one-byte key and its colon, `"k":`, in the 4 bytes at p (any printable
- * ASCII byte but a quote or a backslash): the commonest key in bulky data.
- */
 /* 1 for the bytes a one-byte fast-path key may be: printable ASCII but '"' and '\\'. */
 static const uint8_t key1_ok[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -1232,6 +1299,10 @@ static const uint8_t key1_ok[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/*
+ * A one-byte key and its colon, `"k":`, in the 4 bytes at p (any printable
+ * ASCII byte but a quote or a backslash): the commonest key in bulky data.
+ */
 static inline int key1_at(const char *p)
 {
     uint32_t w;
@@ -1253,13 +1324,13 @@ static inline int key1_at(const char *p)
  * `depth` (its own depth is depth + 1). Returns the byte after it, or NULL if
  * it is malformed or nests deeper than EV_MATCH_MAX_DEPTH. The same checks
  * as the scanner, without any path or membership bookkeeping. While at least
- * FAST_ROOM bytes remain, the common tokens are read without bounds
- * checks: a number and the comma after it, a one-byte key and its colon.
+ * FAST_ROOM bytes remain, the common tokens are read without bounds checks:
+ * a number and the comma or bracket after it, a one-byte key and its colon.
  */
 static const char *skip_container(ev_match_scratch_t *s, const char *p, const char *end, int depth)
 {
     uint8_t kind[EV_MATCH_MAX_DEPTH + 2]; /* 1: object, 2: array */
-    const char *fast = end - p > FAST_ROOM ? end - FAST_ROOM : p;
+    const char *fast = end - p > FAST_ROOM ? end - FAST_ROOM : p, *num_at = NULL;
     int d = depth, esc, obj;
     numparts_t np;
     const char *r;
@@ -1270,9 +1341,12 @@ open:
         return NULL;
     obj = *p == '{';
     kind[d] = obj ? 1 : 2;
+    if (obj && p < fast && key1_at(p + 1)) {
+        p += 5;
+        goto key_done;
+    }
     p++;
-    if (p < end && (unsigned char)*p <= ' ')
-        p = skip_ws(p, end);
+    p = skip_ws(p, end);
     if (p >= end)
         return NULL;
     if (*p == (obj ? '}' : ']')) {
@@ -1306,19 +1380,26 @@ key:
         p++;
     }
 key_done:
-    if (p < end && (unsigned char)*p <= ' ')
-        p = skip_ws(p, end);
+    p = skip_ws(p, end);
 value:
     if (p >= end)
         return NULL;
     c = *p;
     if ((unsigned char)(c - '0') < 10 || c == '-') {
-        r = p < fast ? skip_num_at(p) : skip_num(p, end);
+        if (p < fast && (r = skip_num_at(p)) != NULL) {
+            /* Plain number: an exponent after it shows up below, as an unexpected byte. */
+            num_at = p;
+            p = r;
+            goto scalar_done;
+        }
+        num_at = NULL;
+        r = skip_num(p, end);
         p = r ? r : scan_num_full(s, p, end, &np);
         if (!p)
             return NULL;
         goto scalar_done;
     }
+    num_at = NULL;
     if ((c | 0x20) == '{') /* '{' or '[' */
         goto open;
     if (c == '"') {
@@ -1370,6 +1451,11 @@ scalar_done:
             goto closed;
         }
     }
+    if (num_at && (*p | 0x20) == 'e') {
+        p = scan_num_full(s, num_at, end, &np);
+        if (!p)
+            return NULL;
+    }
     if (p < end && *p == '\0')
         p++; /* jansson drops one NUL after a number or literal */
 next:
@@ -1378,8 +1464,7 @@ next:
     c = *p;
     if (c == ',') {
         p++;
-        if (p < end && (unsigned char)*p <= ' ')
-            p = skip_ws(p, end);
+        p = skip_ws(p, end);
         if (obj)
             goto key;
         goto value;
@@ -1452,13 +1537,38 @@ obj_open:
     }
 
 key:
-    if (p < fast && key1_at(p)) {
-        /* `"k":` - a one-byte key needs no string scan and no dot search. */
-        pn = cpn != EV__NONE ? key_step(m, cpn, p + 1, 1, end) : EV__NONE;
-        p += 4;
-        if ((unsigned char)*p <= ' ')
-            p = skip_ws(p, end);
-        goto value;
+    if (p < fast) {
+        if (key1_at(p)) {
+            /* `"k":` - a one-byte key. */
+            if (cpn == EV__NONE)
+                pn = EV__NONE;
+            else if (p[1] != '.')
+                pn = key1_find(m, cpn, p + 1, end);
+            else
+                pn = key_step(m, cpn, p + 1, 1, end);
+            p += 4;
+            if ((unsigned char)*p <= ' ')
+                p = skip_ws(p, end);
+            goto value;
+        }
+#ifdef __SSE2__
+        if (*p == '"') {
+            /*
+             * `"key":` with a plain key of at most 15 bytes (no escape, no
+             * control or non-ASCII byte), found with one vector compare.
+             */
+            unsigned sm = str_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)));
+            size_t kn = (size_t)__builtin_ctz(sm | 0x10000u);
+
+            if (p[1 + kn] == '"' && p[2 + kn] == ':') {
+                pn = cpn != EV__NONE ? key_step(m, cpn, p + 1, kn, end) : EV__NONE;
+                p += kn + 3;
+                if ((unsigned char)*p <= ' ')
+                    p = skip_ws(p, end);
+                goto value;
+            }
+        }
+#endif
     }
     if (p >= end || *p != '"')
         return EV_MATCH_MALFORMED;
@@ -1499,7 +1609,9 @@ value:
             q = scan_num_full(s, p, end, &np);
         if (!q)
             return EV_MATCH_MALFORMED;
-        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER))
+        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER) &&
+            !(p < fast && num_idle(m, s, vmi, &np, c == '-')) &&
+            !num_text_miss(&m->vms[vmi], (size_t)(q - p)))
             eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
         p = q;
         goto scalar_done;
