@@ -32,10 +32,12 @@
 
 #define LOAD_BATCH 512
 #define MAX_HELD 32768       /* jobs held in memory with their payload */
+#define MAX_LIGHT 262144     /* jobs held as ids only (about 64 MB) */
 #define LIGHT_AFTER_MS 1000  /* a retry further away lets go of its payload */
 #define TARGET_BUCKETS 1024
 #define PER_DEST_INFLIGHT 128
 #define IDLE_HANDLES 256
+#define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
 #define ENGINE_NICE 5
 #define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
@@ -105,6 +107,7 @@ typedef struct dest {
     int64_t refill_ms;
     int inflight;
     job_t *head, *tail;
+    size_t queued;        /* jobs in head..tail */
     struct dest *next;
 } dest_t;
 
@@ -149,6 +152,7 @@ struct ev_engine {
     int64_t last_scan;
     uint64_t scan_gen;
     atomic_size_t held;   /* jobs with their payload in memory (inbox included) */
+    atomic_size_t light;  /* jobs held as ids only (waiting retries, long queues) */
     pthread_mutex_t inbox_lock;
     struct inbox *inbox;  /* jobs the outbox writer handed over */
     job_t **heap;         /* jobs waiting for their due time, earliest first */
@@ -601,6 +605,7 @@ static void job_lighten(ev_engine_t *e, job_t *job)
         job->j.due_ms = keep_.due_ms;
         job->j.attempts = keep_.attempts;
         atomic_fetch_sub(&e->held, 1);
+        atomic_fetch_add(&e->light, 1);
     }
 }
 
@@ -608,11 +613,32 @@ static void job_free(ev_engine_t *e, job_t *job)
 {
     if (job->j.mem)
         atomic_fetch_sub(&e->held, 1);
+    else
+        atomic_fetch_sub(&e->light, 1);
     ev_outbox_job_clear(&job->j);
     dtarget_unref(job->t);
     ev_request_free(&job->req);
     ev_buf_free(&job->resp);
     free(job);
+}
+
+/* Reads back what a light job let go of (its state stays the in-memory one). */
+static ev_err job_reload(ev_engine_t *e, job_t *job)
+{
+    ev_outbox_job_t full;
+    ev_err rc;
+
+    if (job->j.mem)
+        return EV_OK;
+    rc = ev_outbox_load_one(e->cfg.outbox, job->j.id, &full);
+    if (rc != EV_OK)
+        return rc;
+    full.attempts = job->j.attempts;
+    full.due_ms = job->j.due_ms;
+    job->j = full;
+    atomic_fetch_add(&e->held, 1);
+    atomic_fetch_sub(&e->light, 1);
+    return EV_OK;
 }
 
 /* A retried job waits in the heap; one that waits long lets go of its payload
@@ -1329,6 +1355,11 @@ static void admit(ev_engine_t *e, job_t *job)
             else
                 job->d->head = job;
             job->d->tail = job;
+            /* A destination that cannot keep up (slow, dead, rate-limited) keeps
+             * only its first jobs in memory: the rest wait as ids, so it never
+             * fills the engine and starves the others. */
+            if (++job->d->queued > DEST_FULL_JOBS)
+                job_lighten(e, job);
             return;
         }
         r = new_result(e, job);
@@ -1422,7 +1453,7 @@ static int take(void *arg, ev_outbox_job_t *jobs, size_t n)
     ev_engine_t *e = arg;
     struct inbox *in;
 
-    if (atomic_load(&e->held) + n > MAX_HELD)
+    if (atomic_load(&e->held) + n > MAX_HELD || atomic_load(&e->light) > MAX_LIGHT)
         return 0;
     in = ev_xcalloc(1, sizeof(*in));
     in->jobs = jobs;
@@ -1481,7 +1512,9 @@ static void intake(ev_engine_t *e, int64_t now)
         rev = next;
     }
     /* Jobs that found no room wait in the store, oldest first. */
-    room = atomic_load(&e->held) < MAX_HELD ? MAX_HELD - atomic_load(&e->held) : 0;
+    room = atomic_load(&e->held) < MAX_HELD && atomic_load(&e->light) <= MAX_LIGHT
+               ? MAX_HELD - atomic_load(&e->held)
+               : 0;
     if (room > LOAD_BATCH)
         room = LOAD_BATCH;
     if (room > 0 && ev_outbox_load(e->cfg.outbox, room, &jobs, &n) == EV_OK && n) {
@@ -1494,24 +1527,17 @@ static void intake(ev_engine_t *e, int64_t now)
     }
     while (e->nheap && e->heap[0]->j.due_ms <= now) {
         job_t *job = heap_pop(e);
+        ev_err rc;
 
-        if (!job->j.mem) {
-            ev_outbox_job_t full;
-            ev_err rc = ev_outbox_load_one(e->cfg.outbox, job->j.id, &full);
-
-            if (rc == EV_ERR_INTERNAL) { /* try again in a second */
-                job->j.due_ms = now + 1000;
-                heap_push(e, job);
-                break;
-            }
-            if (rc != EV_OK) { /* gone from the store: nothing left to do */
-                job_free(e, job);
-                continue;
-            }
-            full.attempts = job->j.attempts;
-            full.due_ms = job->j.due_ms;
-            job->j = full;
-            atomic_fetch_add(&e->held, 1);
+        rc = job_reload(e, job);
+        if (rc == EV_ERR_INTERNAL) { /* try again in a second */
+            job->j.due_ms = now + 1000;
+            heap_push(e, job);
+            break;
+        }
+        if (rc != EV_OK) { /* gone from the store: nothing left to do */
+            job_free(e, job);
+            continue;
         }
         admit(e, job);
     }
@@ -1525,7 +1551,7 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
     uint64_t gen = ev_store_generation(e->cfg.store);
 
     for (dest_t *d = e->dests; d; d = d->next) {
-        if (d->head && d->gen != gen) {
+        if (d->head && d->gen != gen && job_reload(e, d->head) == EV_OK) {
             /* The configuration changed (e.g. UpdateApiDestination raised the
              * rate): queued jobs follow the destination's current rate. */
             dtarget_t *t = resolve(e, &d->head->j);
@@ -1546,11 +1572,19 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
         while (d->head && d->tokens >= 1.0 && d->inflight < PER_DEST_INFLIGHT &&
                d->origin->inflight < PER_ORIGIN_INFLIGHT) {
             job_t *job = d->head;
+            ev_err rc = job_reload(e, job);
 
+            if (rc == EV_ERR_INTERNAL)
+                break; /* the store is busy: the next round tries again */
             d->head = job->next;
             if (!d->head)
                 d->tail = NULL;
+            d->queued--;
             job->next = NULL;
+            if (rc != EV_OK) { /* gone from the store: nothing left to do */
+                job_free(e, job);
+                continue;
+            }
             d->tokens -= 1.0;
             start(e, job);
         }

@@ -37,6 +37,7 @@ import {
     PutEventsCommand,
     PutRuleCommand,
     PutTargetsCommand,
+    UpdateApiDestinationCommand,
     UpdateConnectionCommand,
 } from '@aws-sdk/client-eventbridge';
 
@@ -535,6 +536,22 @@ describe('rate limit', () => {
         }
         assert.ok(worst <= 6, `${worst} requests within one second at InvocationRateLimitPerSecond 5 ` +
             `(arrivals, ms after the first: ${times.map((t) => t - times[0]).join(' ')})`);
+    });
+
+    test('a long queue (more than the 2,048 jobs a destination keeps with their payload): ' +
+        'every event arrives once, intact', async () => {
+        const r = await route({ rate: 1 });
+        const n = 2600;
+        const ids = await r.put(n);
+        /* the bucket lets one through per second: the rest waits in the queue */
+        await send(UpdateApiDestinationCommand, { Name: r.destName, InvocationRateLimitPerSecond: 5000 });
+        const reqs = await rx.waitForCount(r.path, n, 30000);
+        await sleep(300);
+        assert.equal(rx.on(r.path).length, n, `exactly ${n} requests`);
+        assert.deepEqual(reqs.map((q) => q.json.id).sort(), ids.slice().sort(), 'every event arrives once');
+        for (const q of reqs)
+            assert.deepEqual(q.json.detail, { ...DETAIL, i: q.json.detail.i });
+        assert.deepEqual(reqs.map((q) => q.json.detail.i).sort((x, y) => x - y), [...Array(n).keys()]);
     });
 });
 
