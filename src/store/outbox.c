@@ -416,14 +416,17 @@ static void *checkpointer_main(void *arg)
 /* Queues an item; a waited one returns its commit's result. */
 static ev_err submit(ev_outbox_t *o, item_t *it)
 {
+    /* An item nobody waits for belongs to the writer once queued: read
+     * nothing of it after the unlock. */
+    const int waited = it->waited;
     ev_err rc = EV_OK;
 
-    if (it->waited && sem_init(&it->done, 0, 0) != 0)
+    if (waited && sem_init(&it->done, 0, 0) != 0)
         return EV_ERR_INTERNAL;
     pthread_mutex_lock(&o->lock);
     if (o->stop) {
         pthread_mutex_unlock(&o->lock);
-        if (it->waited)
+        if (waited)
             sem_destroy(&it->done);
         return EV_ERR_INTERNAL;
     }
@@ -434,7 +437,7 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
     o->tail = it;
     pthread_cond_signal(&o->work);
     pthread_mutex_unlock(&o->lock);
-    if (it->waited) {
+    if (waited) {
         while (sem_wait(&it->done) != 0)
             ; /* EINTR */
         rc = it->rc;

@@ -1088,6 +1088,9 @@ describe('delivery history', () => {
 
     test('evbridge deliveries: a table, --json, --rule, --destination, --failed, --limit', async () => {
         const cli = (...args) => run(BIN, ['deliveries', '--data-dir', srv.dataDir, ...args], { timeout: 20000 });
+        /* The server records attempts asynchronously; its own endpoint waits for them
+         * (the CLI reads the file from another process and cannot). */
+        await srv.deliveries({ limit: 1 });
         const table = (await cli('--rule', ok.ruleName)).stdout;
         const lines = table.trimEnd().split('\n');
         assert.match(lines[0], /^TIME\s+EVENT\s+RULE\s+TARGET\s+TRY\s+STATUS\s+RESULT\s+LATENCY\s+ERROR\s*$/);
