@@ -1087,7 +1087,8 @@ describe('delivery history', () => {
     });
 
     test('evbridge deliveries: a table, --json, --rule, --destination, --failed, --limit', async () => {
-        const cli = (...args) => run(BIN, ['deliveries', '--data-dir', srv.dataDir, ...args], { timeout: 20000 });
+        const cli = (...args) => run(BIN, ['deliveries', '--data-dir', srv.dataDir, ...args],
+            { timeout: 20000, maxBuffer: 64 << 20 });
         /* The server records attempts asynchronously; its own endpoint waits for them
          * (the CLI reads the file from another process and cannot). */
         await srv.deliveries({ limit: 1 });
