@@ -242,6 +242,13 @@ row() { printf '%-44s %14s %14s %8s  %s\n' "$@"; }
     row "RSS idle MB" "$e" "$(get moto.rss_idle_mb)" "" "< 20: $(verdict "$e" "<" 20)"
     row "RSS after setup (100 rules) MB" "$(get evbridge.rss_after_setup_mb)" "$(get moto.rss_after_setup_mb)" "" ""
     row "RSS after ingest run MB" "$(get evbridge.rss_after_run_mb)" "$(get moto.rss_after_run_mb)" "" ""
+    row "10,000 rules: accepted events/s" "$(get rules10k.ingest_events_s)" "" "" ""
+    row "10,000 rules: PutEvents p99 ms" "$(get rules10k.ingest_p99_ms)" "" "" ""
+    row "10,000 rules: deliveries/s meanwhile" "$(get rules10k.ingest_delivered_s)" "" "" ""
+    e=$(get rules10k.rss_after_setup_mb)
+    row "10,000 rules: RSS after setup MB" "$e" "" "" "< 200: $(verdict "$e" "<" 200)"
+    e=$(get rules10k.rss_after_run_mb)
+    row "10,000 rules: RSS after the run MB" "$e" "" "" "< 200: $(verdict "$e" "<" 200)"
     e=$(get evbridge.drain_deliveries_s)
     row "deliver (a): drain deliveries/s" "$e" "n/a" "" ">= 20000: $(verdict "$e" ">=" 20000)"
     e=$(get evbridge.sustained_deliveries_s); m=$(get moto.sustained_deliveries_s)

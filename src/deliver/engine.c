@@ -18,9 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -38,7 +35,6 @@
 #define PER_DEST_INFLIGHT 128
 #define IDLE_HANDLES 256
 #define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
-#define ENGINE_NICE 5
 #define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
 #define DEFAULT_MAX_RETRIES 185
@@ -1612,13 +1608,6 @@ static void *engine_main(void *arg)
 {
     ev_engine_t *e = arg;
 
-    /*
-     * Acknowledged events are durable: when the CPU is short, answering
-     * PutEvents comes first and deliveries take what is left (they catch up
-     * as soon as it is free). Best effort: an unprivileged nice step.
-     */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ENGINE_NICE) != 0)
-        ev_debug("delivery: cannot lower the engine thread's priority");
     atomic_store(&e->woken, 1);
     while (!atomic_load(&e->stop)) {
         int64_t now = ev_now_ms(), wait;

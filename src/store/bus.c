@@ -402,10 +402,15 @@ ev_err ev_store_target_delete(ev_store_t *st, ev_scope_t sc, const char *bus, co
 ev_err ev_store_target_list(ev_store_t *st, ev_scope_t sc, const char *bus, const char *rule,
                             ev_target_t **out, size_t *n_out)
 {
-    static const char sql[] = "SELECT rule, id, arn, body, seq FROM targets WHERE account = ?1 "
-                              "AND region = ?2 AND bus = ?3 AND (?4 IS NULL OR rule = ?4) "
-                              "ORDER BY rule, seq";
-    sqlite3_stmt *s = ev__store_stmt(st, sql);
+    /* Two statements: `(?4 IS NULL OR rule = ?4)` would keep SQLite from using
+     * the primary key for one rule and scan every target of the bus. */
+    static const char one_rule[] = "SELECT rule, id, arn, body, seq FROM targets WHERE "
+                                   "account = ?1 AND region = ?2 AND bus = ?3 AND rule = ?4 "
+                                   "ORDER BY seq";
+    static const char all_rules[] = "SELECT rule, id, arn, body, seq FROM targets WHERE "
+                                    "account = ?1 AND region = ?2 AND bus = ?3 "
+                                    "ORDER BY rule, seq";
+    sqlite3_stmt *s = ev__store_stmt(st, rule ? one_rule : all_rules);
     const char *x[] = {bus, rule};
     ev_target_t *list = NULL;
     size_t n = 0, cap = 0;
@@ -414,7 +419,7 @@ ev_err ev_store_target_list(ev_store_t *st, ev_scope_t sc, const char *bus, cons
     *n_out = 0;
     if (!s)
         return EV_ERR_INTERNAL;
-    ev__bind_scope(s, sc, 2, x);
+    ev__bind_scope(s, sc, rule ? 2 : 1, x);
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? 2 * cap : 8;
