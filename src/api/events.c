@@ -346,7 +346,19 @@ static json_t *check_entry(const json_t *e, char **detail)
         json_decref(parsed);
         return entry_error("MalformedDetail", "Detail is malformed.");
     }
-    *detail = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    {
+        /* Most details only lose their whitespace: no need to dump the tree. */
+        size_t n = strlen(d);
+        ev_buf_t out;
+
+        ev_buf_init(&out, n + 1);
+        if (ev_buf_json_compact_plain(&out, d, n) == 0) {
+            *detail = ev_buf_steal(&out, NULL);
+        } else {
+            ev_buf_free(&out);
+            *detail = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        }
+    }
     json_decref(parsed);
     if (strncmp(src, "aws.", 4) == 0) {
         free(*detail);

@@ -143,3 +143,47 @@ void ev_buf_json_string(ev_buf_t *b, const char *s, size_t n, int upper)
     ev_buf_add(b, s + run, n - run);
     ev_buf_addc(b, '"');
 }
+
+int ev_buf_json_compact_plain(ev_buf_t *b, const char *s, size_t n)
+{
+    size_t i = 0, start = b->len;
+
+    if (memchr(s, '\\', n))
+        return -1;
+    while (i < n && !b->failed) {
+        char c = s[i];
+        size_t j;
+
+        if (c == '"') {
+            const char *q = memchr(s + i + 1, '"', n - i - 1);
+
+            if (!q)
+                goto plain_not;
+            j = (size_t)(q - s) + 1;
+            ev_buf_add(b, s + i, j - i);
+            i = j;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            for (j = i + 1; j < n && ((s[j] >= '0' && s[j] <= '9') || s[j] == '.' ||
+                                      s[j] == 'e' || s[j] == 'E' || s[j] == '+' || s[j] == '-');
+                 j++)
+                if (s[j] == '.' || s[j] == 'e' || s[j] == 'E')
+                    goto plain_not;
+            if (j - i == 2 && s[i] == '-' && s[i + 1] == '0')
+                goto plain_not;
+            ev_buf_add(b, s + i, j - i);
+            i = j;
+        } else {
+            ev_buf_addc(b, c); /* structure, and the letters of true / false / null */
+            i++;
+        }
+    }
+    if (!b->failed)
+        return 0;
+plain_not:
+    b->len = start;
+    if (b->p)
+        b->p[start] = '\0';
+    return -1;
+}
