@@ -328,15 +328,20 @@ static void *writer_main(void *arg)
         o->head = o->tail = NULL;
         pthread_mutex_unlock(&o->lock);
         {
-            int64_t t0 = ev_now_ms();
+            int64_t t0 = ev_now_ms(), took;
             size_t nj = 0, nf = 0;
 
             for (item_t *it = chain; it; it = it->next)
                 *(it->kind == I_ENQUEUE ? &nj : &nf) += it->n;
             rc = commit(o, chain);
-            if (ev_now_ms() - t0 > 30)
+            /* PutEvents waits for this: a slow disk shows here first. */
+            took = ev_now_ms() - t0;
+            if (took > 250)
                 ev_warn("outbox: slow commit %lld ms (%zu jobs, %zu results)",
-                        (long long)(ev_now_ms() - t0), nj, nf);
+                        (long long)took, nj, nf);
+            else if (took > 30)
+                ev_debug("outbox: commit %lld ms (%zu jobs, %zu results)", (long long)took, nj,
+                         nf);
         }
         pthread_mutex_lock(&o->lock);
         for (item_t *it = chain; it; it = next) {
