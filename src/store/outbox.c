@@ -64,7 +64,7 @@ struct ev_outbox {
     sqlite3 *db; /* the writer's */
     sqlite3_stmt *insert, *del, *retry, *history, *prune;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
-    sqlite3_stmt *load, *load_one;
+    sqlite3_stmt *load, *load_one, *load_some;
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
     sqlite3 *cdb;         /* the checkpointer's */
@@ -104,6 +104,8 @@ static const char prune_sql[] =
 static const char load_sql[] =
     "SELECT " JOB_COLUMNS " FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
 static const char load_one_sql[] = "SELECT " JOB_COLUMNS " FROM outbox WHERE id = ?1";
+/* "... WHERE id IN (?1, ..., ?64)": built once at open (unused slots bound to NULL). */
+static char load_some_sql[64 + 8 * EV_OUTBOX_LOAD_SOME + sizeof(JOB_COLUMNS)];
 
 /* ---- packing strings into one block ---- */
 
@@ -453,6 +455,21 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
 
 /* ---- open / close ---- */
 
+static const char *load_some_text(void)
+{
+    size_t off;
+
+    if (load_some_sql[0])
+        return load_some_sql;
+    off = (size_t)snprintf(load_some_sql, sizeof(load_some_sql),
+                           "SELECT " JOB_COLUMNS " FROM outbox WHERE id IN (");
+    for (int i = 1; i <= EV_OUTBOX_LOAD_SOME; i++)
+        off += (size_t)snprintf(load_some_sql + off, sizeof(load_some_sql) - off, "%s?%d",
+                                i > 1 ? "," : "", i);
+    snprintf(load_some_sql + off, sizeof(load_some_sql) - off, ")");
+    return load_some_sql;
+}
+
 /*
  * While another connection (the store's) holds the write lock, the writer
  * polls every 200 us instead of SQLite's default 1..100 ms sleeps, so that a
@@ -482,7 +499,7 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 static void close_db(ev_outbox_t *o)
 {
     sqlite3_stmt *all[] = {o->insert, o->del, o->retry, o->history, o->prune, o->load,
-                           o->load_one};
+                           o->load_one, o->load_some};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
@@ -514,6 +531,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
             SQLITE_OK ||
         sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
         prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_one_sql, &o->load_one) ||
+        prepare(o->rdb, load_some_text(), &o->load_some) ||
         sqlite3_prepare_v2(o->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &s, NULL) !=
             SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
@@ -713,6 +731,39 @@ ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job)
     if (rc == SQLITE_DONE)
         return EV_ERR_NOT_FOUND;
     ev_error("outbox: cannot read job %lld: %s", (long long)id, sqlite3_errmsg(o->rdb));
+    return EV_ERR_INTERNAL;
+}
+
+ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outbox_job_t *jobs)
+{
+    int rc;
+
+    if (n > EV_OUTBOX_LOAD_SOME)
+        n = EV_OUTBOX_LOAD_SOME;
+    pthread_mutex_lock(&o->rlock);
+    for (size_t i = 0; i < EV_OUTBOX_LOAD_SOME; i++) {
+        if (i < n)
+            sqlite3_bind_int64(o->load_some, (int)i + 1, ids[i]);
+        else
+            sqlite3_bind_null(o->load_some, (int)i + 1);
+    }
+    while ((rc = sqlite3_step(o->load_some)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(o->load_some, 0);
+
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] == id && !jobs[i].mem) {
+                row_to_job(o->load_some, &jobs[i]);
+                break;
+            }
+        }
+    }
+    sqlite3_reset(o->load_some);
+    pthread_mutex_unlock(&o->rlock);
+    if (rc == SQLITE_DONE)
+        return EV_OK;
+    ev_error("outbox: cannot read jobs: %s", sqlite3_errmsg(o->rdb));
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
     return EV_ERR_INTERNAL;
 }
 

@@ -99,6 +99,13 @@ EV_MUST_CHECK ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t 
  * waited for a retry). EV_ERR_NOT_FOUND when it is gone. Consumer thread only. */
 EV_MUST_CHECK ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job);
 
+/* Reads up to EV_OUTBOX_LOAD_SOME stored jobs by (distinct) id in one query:
+ * jobs[i] is filled (jobs[i].mem != NULL) for each ids[i] still stored; jobs
+ * must come zeroed. Consumer thread only. */
+#define EV_OUTBOX_LOAD_SOME 64
+EV_MUST_CHECK ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n,
+                                         ev_outbox_job_t *jobs);
+
 typedef enum { EV_JOB_DONE, EV_JOB_RETRY, EV_JOB_DEAD } ev_job_outcome_t;
 
 /* What became of one attempt (or of a job that was never attempted). */

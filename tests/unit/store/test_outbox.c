@@ -253,6 +253,21 @@ static void test_results_and_restart(void **state)
     assert_int_equal(one.due_ms, T0 + 60000);
     ev_outbox_job_clear(&one);
     assert_int_equal(ev_outbox_load_one(o, 1, &one), EV_ERR_NOT_FOUND);
+    {
+        /* Several by id in one read: the ones still stored are filled. */
+        const int64_t ids[3] = {2, 1, 99};
+        ev_outbox_job_t some[3];
+
+        memset(some, 0, sizeof(some));
+        assert_int_equal(ev_outbox_load_some(o, ids, 3, some), EV_OK);
+        assert_non_null(some[0].mem);
+        assert_string_equal((const char *)some[0].payload, "p2");
+        assert_int_equal(some[0].attempts, 1);
+        assert_null(some[1].mem); /* id 1 is done: gone */
+        assert_null(some[2].mem); /* never stored */
+        for (int i = 0; i < 3; i++)
+            ev_outbox_job_clear(&some[i]);
+    }
 
     /* The largest id was deleted (3): ids still never repeat in this process. */
     in[0] = job("e4", "p4");
