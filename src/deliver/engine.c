@@ -109,8 +109,7 @@ typedef struct dest {
 
 struct job {
     int tag; /* T_JOB */
-    ev_outbox_job_t j; /* j.mem == NULL: a light job (waiting for a retry; reloaded) */
-    size_t heap_at;    /* its place in the timer heap */
+    ev_outbox_job_t j; /* j.mem == NULL: a light job (its id only; read back when sent) */
     dtarget_t *t;
     dest_t *d;
     CURL *easy;
@@ -544,12 +543,6 @@ static void retry_or_end(ev_engine_t *e, job_t *job, ev_job_result_t *r, const c
 
 /* ---- the timer heap (jobs waiting for their due time) ---- */
 
-static void heap_set(ev_engine_t *e, size_t i, job_t *job)
-{
-    e->heap[i] = job;
-    job->heap_at = i;
-}
-
 static void heap_push(ev_engine_t *e, job_t *job)
 {
     size_t i;
@@ -561,8 +554,8 @@ static void heap_push(ev_engine_t *e, job_t *job)
             abort();
     }
     for (i = e->nheap++; i > 0 && e->heap[(i - 1) / 2]->j.due_ms > job->j.due_ms; i = (i - 1) / 2)
-        heap_set(e, i, e->heap[(i - 1) / 2]);
-    heap_set(e, i, job);
+        e->heap[i] = e->heap[(i - 1) / 2];
+    e->heap[i] = job;
 }
 
 static job_t *heap_pop(ev_engine_t *e)
@@ -579,11 +572,11 @@ static job_t *heap_pop(ev_engine_t *e)
             c++;
         if (e->heap[c]->j.due_ms >= last->j.due_ms)
             break;
-        heap_set(e, i, e->heap[c]);
+        e->heap[i] = e->heap[c];
         i = c;
     }
     if (n)
-        heap_set(e, i, last);
+        e->heap[i] = last;
     return top;
 }
 
@@ -618,7 +611,18 @@ static void job_free(ev_engine_t *e, job_t *job)
     free(job);
 }
 
-/* Reads back what a light job let go of (its state stays the in-memory one). */
+/* A light job takes back what was read of it from the store; its state
+ * (attempts, due time) stays the in-memory one. */
+static void job_refill(ev_engine_t *e, job_t *job, ev_outbox_job_t *full)
+{
+    full->attempts = job->j.attempts;
+    full->due_ms = job->j.due_ms;
+    job->j = *full;
+    atomic_fetch_add(&e->held, 1);
+    atomic_fetch_sub(&e->light, 1);
+}
+
+/* Reads back what a light job let go of. */
 static ev_err job_reload(ev_engine_t *e, job_t *job)
 {
     ev_outbox_job_t full;
@@ -627,14 +631,9 @@ static ev_err job_reload(ev_engine_t *e, job_t *job)
     if (job->j.mem)
         return EV_OK;
     rc = ev_outbox_load_one(e->cfg.outbox, job->j.id, &full);
-    if (rc != EV_OK)
-        return rc;
-    full.attempts = job->j.attempts;
-    full.due_ms = job->j.due_ms;
-    job->j = full;
-    atomic_fetch_add(&e->held, 1);
-    atomic_fetch_sub(&e->light, 1);
-    return EV_OK;
+    if (rc == EV_OK)
+        job_refill(e, job, &full);
+    return rc;
 }
 
 /* Reads back, in one query, the light jobs at the head of a destination's
@@ -659,17 +658,9 @@ static void prefetch(ev_engine_t *e, dest_t *d)
     memset(full, 0, sizeof(full));
     if (ev_outbox_load_some(e->cfg.outbox, ids, n, full) != EV_OK)
         return;
-    for (size_t i = 0; i < n; i++) {
-        job_t *job = batch[i];
-
-        if (!full[i].mem)
-            continue;
-        full[i].attempts = job->j.attempts;
-        full[i].due_ms = job->j.due_ms;
-        job->j = full[i];
-        atomic_fetch_add(&e->held, 1);
-        atomic_fetch_sub(&e->light, 1);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (full[i].mem)
+            job_refill(e, batch[i], &full[i]);
 }
 
 /* A retried job waits in the heap; one that waits long lets go of its payload
@@ -1578,7 +1569,6 @@ static void intake(ev_engine_t *e, int64_t now)
 static int64_t dispatch(ev_engine_t *e, int64_t now)
 {
     int64_t wait = 1000;
-
     uint64_t gen = ev_store_generation(e->cfg.store);
 
     for (dest_t *d = e->dests; d; d = d->next) {

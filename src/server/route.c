@@ -5,7 +5,6 @@
  * one store transaction.
  */
 #include "server/route.h"
-#include "store/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "server/sts.h"
+#include "store/outbox.h"
 #include "util/util.h"
 
 #define JSON_TYPE "application/x-amz-json-1.1"

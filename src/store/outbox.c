@@ -64,7 +64,7 @@ struct ev_outbox {
     sqlite3 *db; /* the writer's */
     sqlite3_stmt *insert, *del, *retry, *history, *prune;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
-    sqlite3_stmt *load, *load_one, *load_some;
+    sqlite3_stmt *load, *load_some;
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
     sqlite3 *cdb;         /* the checkpointer's */
@@ -103,7 +103,6 @@ static const char prune_sql[] =
     "due_ms, attempts"
 static const char load_sql[] =
     "SELECT " JOB_COLUMNS " FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
-static const char load_one_sql[] = "SELECT " JOB_COLUMNS " FROM outbox WHERE id = ?1";
 /* "... WHERE id IN (?1, ..., ?64)": built once at open (unused slots bound to NULL). */
 static char load_some_sql[64 + 8 * EV_OUTBOX_LOAD_SOME + sizeof(JOB_COLUMNS)];
 
@@ -499,7 +498,7 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 static void close_db(ev_outbox_t *o)
 {
     sqlite3_stmt *all[] = {o->insert, o->del, o->retry, o->history, o->prune, o->load,
-                           o->load_one, o->load_some};
+                           o->load_some};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
@@ -530,8 +529,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
-        prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_one_sql, &o->load_one) ||
-        prepare(o->rdb, load_some_text(), &o->load_some) ||
+        prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_some_text(), &o->load_some) ||
         sqlite3_prepare_v2(o->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &s, NULL) !=
             SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
@@ -714,25 +712,6 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     return EV_OK;
 }
 
-ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job)
-{
-    int rc;
-
-    memset(job, 0, sizeof(*job));
-    pthread_mutex_lock(&o->rlock);
-    sqlite3_bind_int64(o->load_one, 1, id);
-    rc = sqlite3_step(o->load_one);
-    if (rc == SQLITE_ROW)
-        row_to_job(o->load_one, job);
-    sqlite3_reset(o->load_one);
-    pthread_mutex_unlock(&o->rlock);
-    if (rc == SQLITE_ROW)
-        return EV_OK;
-    if (rc == SQLITE_DONE)
-        return EV_ERR_NOT_FOUND;
-    ev_error("outbox: cannot read job %lld: %s", (long long)id, sqlite3_errmsg(o->rdb));
-    return EV_ERR_INTERNAL;
-}
 
 ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outbox_job_t *jobs)
 {
@@ -765,6 +744,15 @@ ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outb
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     return EV_ERR_INTERNAL;
+}
+
+ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job)
+{
+    ev_err rc;
+
+    memset(job, 0, sizeof(*job));
+    rc = ev_outbox_load_some(o, &id, 1, job);
+    return rc == EV_OK && !job->mem ? EV_ERR_NOT_FOUND : rc;
 }
 
 /* Copies one result (or a job-less record) for the writer. */
