@@ -103,8 +103,8 @@ static const char prune_sql[] =
     "due_ms, attempts"
 static const char load_sql[] =
     "SELECT " JOB_COLUMNS " FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
-/* "... WHERE id IN (?1, ..., ?64)": built once at open (unused slots bound to NULL). */
-static char load_some_sql[64 + 8 * EV_OUTBOX_LOAD_SOME + sizeof(JOB_COLUMNS)];
+/* Room for "... WHERE id IN (?1, ..., ?64)" (unused slots are bound to NULL). */
+#define LOAD_SOME_SQL_SIZE (64 + 8 * EV_OUTBOX_LOAD_SOME + sizeof(JOB_COLUMNS))
 
 /* ---- packing strings into one block ---- */
 
@@ -454,19 +454,15 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
 
 /* ---- open / close ---- */
 
-static const char *load_some_text(void)
+static const char *load_some_text(char sql[LOAD_SOME_SQL_SIZE])
 {
-    size_t off;
+    size_t off = (size_t)snprintf(sql, LOAD_SOME_SQL_SIZE,
+                                  "SELECT " JOB_COLUMNS " FROM outbox WHERE id IN (");
 
-    if (load_some_sql[0])
-        return load_some_sql;
-    off = (size_t)snprintf(load_some_sql, sizeof(load_some_sql),
-                           "SELECT " JOB_COLUMNS " FROM outbox WHERE id IN (");
     for (int i = 1; i <= EV_OUTBOX_LOAD_SOME; i++)
-        off += (size_t)snprintf(load_some_sql + off, sizeof(load_some_sql) - off, "%s?%d",
-                                i > 1 ? "," : "", i);
-    snprintf(load_some_sql + off, sizeof(load_some_sql) - off, ")");
-    return load_some_sql;
+        off += (size_t)snprintf(sql + off, LOAD_SOME_SQL_SIZE - off, "%s?%d", i > 1 ? "," : "", i);
+    snprintf(sql + off, LOAD_SOME_SQL_SIZE - off, ")");
+    return sql;
 }
 
 /*
@@ -512,6 +508,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
 {
     ev_outbox_t *o = ev_xcalloc(1, sizeof(*o));
     sqlite3_stmt *s = NULL;
+    char some_sql[LOAD_SOME_SQL_SIZE];
 
     *out = NULL;
     o->history_ms = history_ms;
@@ -529,7 +526,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
-        prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_some_text(), &o->load_some) ||
+        prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_some_text(some_sql), &o->load_some) ||
         sqlite3_prepare_v2(o->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &s, NULL) !=
             SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
