@@ -118,7 +118,7 @@ SERVER_PORT=
 PERF_PID=
 start_evbridge() { # start_evbridge NAME
     SERVER_PORT=$(free_port)
-    "$BIN" serve --listen "127.0.0.1:$SERVER_PORT" --data-dir "$TMP/data-$1" \
+    env ${BENCH_SERVER_ENV:-} "$BIN" serve --listen "127.0.0.1:$SERVER_PORT" --data-dir "$TMP/data-$1" \
         --allow-http-endpoints --log-level warn ${EXTRA_SERVE_ARGS:-} > "$OUT/server-$1.log" 2>&1 &
     SERVER=$!
     PIDS+=("$SERVER")

@@ -85,6 +85,7 @@ static void *scheduler_main(void *arg)
 {
     ev_scheduler_t *s = arg;
 
+    pthread_setname_np(pthread_self(), "ev-scheduler");
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         struct timespec ts;

@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
 #include "deliver/oauth.h"
 #include "deliver/request.h"
+#include "deliver/sender.h"
 #include "kms/kms.h"
 #include "store/sqs.h"
 #include "util/util.h"
@@ -37,6 +39,8 @@
 #define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
 #define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
+#define MAX_SENDERS 8
+#define SENT_BATCH 256
 #define DEFAULT_MAX_RETRIES 185
 #define DEFAULT_MAX_AGE_S 86400
 
@@ -118,6 +122,7 @@ struct job {
     ev_buf_t resp;
     int64_t start_ms;
     int64_t retry_after_ms; /* -1: none, -2: negative (stop) */
+    int sender;             /* the sender running its transfer */
     job_t *next;
     job_t *snext, *sprev;   /* the engine's list of jobs being sent */
 };
@@ -135,7 +140,10 @@ struct ev_engine {
     ev_engine_cfg_t cfg;
     pthread_t thread;
     atomic_int stop;
-    CURLM *multi;
+    CURLM *multi; /* token requests, and the engine's sleep and wake-up */
+    ev_sender_t *senders[MAX_SENDERS]; /* deliveries */
+    size_t sload[MAX_SENDERS];         /* transfers each one runs */
+    int nsenders;
     dtarget_t *targets[TARGET_BUCKETS];
     uint64_t gen;
     dest_t *dests;
@@ -830,7 +838,12 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
     if (e->sending)
         e->sending->sprev = job;
     e->sending = job;
-    curl_multi_add_handle(e->multi, job->easy);
+    job->sender = 0;
+    for (int i = 1; i < e->nsenders; i++)
+        if (e->sload[i] < e->sload[job->sender])
+            job->sender = i;
+    e->sload[job->sender]++;
+    ev_sender_add(e->senders[job->sender], job->easy);
 }
 
 static void start(ev_engine_t *e, job_t *job)
@@ -889,7 +902,7 @@ static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
         return;
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_multi_remove_handle(e->multi, easy);
+    e->sload[job->sender]--; /* the sender detached the handle */
     if (e->nidle < IDLE_HANDLES)
         e->idle[e->nidle++] = easy; /* reused by the next request */
     else
@@ -1633,10 +1646,20 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
     return wait;
 }
 
+/* A sender finished transfers (its thread). */
+static void wake_engine(void *arg)
+{
+    ev_engine_t *e = arg;
+
+    atomic_store(&e->woken, 1);
+    curl_multi_wakeup(e->multi);
+}
+
 static void *engine_main(void *arg)
 {
     ev_engine_t *e = arg;
 
+    pthread_setname_np(pthread_self(), "ev-engine");
     atomic_store(&e->woken, 1);
     while (!atomic_load(&e->stop)) {
         int64_t now = ev_now_ms(), wait;
@@ -1651,6 +1674,14 @@ static void *engine_main(void *arg)
         while ((m = curl_multi_info_read(e->multi, &left)))
             if (m->msg == CURLMSG_DONE)
                 completed(e, m->easy_handle, m->data.result);
+        for (int i = 0; i < e->nsenders; i++) {
+            ev_sent_t sent[SENT_BATCH];
+            size_t n;
+
+            while ((n = ev_sender_done(e->senders[i], sent, SENT_BATCH)) > 0)
+                for (size_t k = 0; k < n; k++)
+                    completed(e, sent[k].easy, sent[k].result);
+        }
         /* Anything that ended freed a slot (or a retry is due now): go round
          * again before sleeping, or queued jobs would wait for a timeout. */
         if (e->nres)
@@ -1694,8 +1725,34 @@ ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg,
     e->multi = curl_multi_init();
     curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PER_DEST_INFLIGHT);
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    e->nsenders = e->cfg.senders;
+    if (e->nsenders <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        e->nsenders = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+    }
+    if (e->nsenders > MAX_SENDERS)
+        e->nsenders = MAX_SENDERS;
+    for (int i = 0; i < e->nsenders; i++) {
+        e->senders[i] = ev_sender_start((long)PER_ORIGIN_INFLIGHT, wake_engine, e);
+        if (!e->senders[i]) {
+            snprintf(msg, msglen, "cannot start the delivery senders");
+            while (i-- > 0) {
+                ev_sender_stop(e->senders[i]);
+                ev_sender_free(e->senders[i]);
+            }
+            curl_multi_cleanup(e->multi);
+            pthread_mutex_destroy(&e->inbox_lock);
+            free(e);
+            return EV_ERR_INTERNAL;
+        }
+    }
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         snprintf(msg, msglen, "cannot start the delivery engine");
+        for (int i = 0; i < e->nsenders; i++) {
+            ev_sender_stop(e->senders[i]);
+            ev_sender_free(e->senders[i]);
+        }
         curl_multi_cleanup(e->multi);
         pthread_mutex_destroy(&e->inbox_lock);
         free(e);
@@ -1716,11 +1773,13 @@ void ev_engine_stop(ev_engine_t *e)
     atomic_store(&e->stop, 1);
     curl_multi_wakeup(e->multi);
     pthread_join(e->thread, NULL);
+    for (int i = 0; i < e->nsenders; i++)
+        ev_sender_stop(e->senders[i]);
     while (e->sending) {
         job_t *job = e->sending;
 
         e->sending = job->snext;
-        curl_multi_remove_handle(e->multi, job->easy);
+        ev_sender_forget(e->senders[job->sender], job->easy);
         curl_easy_cleanup(job->easy);
         curl_slist_free_all(job->hdrs);
         job_free(e, job);
@@ -1768,6 +1827,13 @@ void ev_engine_stop(ev_engine_t *e)
     drop_cache(e);
     while (e->nidle)
         curl_easy_cleanup(e->idle[--e->nidle]);
+    for (int i = 0; i < e->nsenders; i++) {
+        ev_sent_t sent[SENT_BATCH];
+
+        while (ev_sender_done(e->senders[i], sent, SENT_BATCH) > 0)
+            ; /* their handles were freed above, with their jobs */
+        ev_sender_free(e->senders[i]);
+    }
     curl_multi_cleanup(e->multi);
     pthread_mutex_destroy(&e->inbox_lock);
     free(e->heap);

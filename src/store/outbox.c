@@ -316,6 +316,7 @@ static void *writer_main(void *arg)
 {
     ev_outbox_t *o = arg;
 
+    pthread_setname_np(pthread_self(), "ev-outbox");
     pthread_mutex_lock(&o->lock);
     for (;;) {
         item_t *chain, *next;
@@ -396,6 +397,7 @@ static void *checkpointer_main(void *arg)
 {
     ev_outbox_t *o = arg;
 
+    pthread_setname_np(pthread_self(), "ev-checkpoint");
     pthread_mutex_lock(&o->lock);
     while (!o->stop) {
         struct timespec ts;
