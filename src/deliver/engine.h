@@ -21,7 +21,7 @@ typedef struct {
     int64_t timeout_ms;              /* per request (AWS: 5 s) */
     int64_t backoff_base_ms;         /* first retry delay bound (default 1 s) */
     int64_t backoff_cap_ms;          /* largest retry delay bound (default 60 s) */
-    int senders;                     /* threads running HTTP transfers (0: one per core, <= 4) */
+    int senders;                     /* threads running HTTP transfers (0: two per core, <= 4) */
     /* Delivers to an event-bus target (put the event on that bus). */
     ev_err (*bus_put)(void *ud, const char *account, const char *region, const char *bus_arn,
                       const char *event, size_t len);

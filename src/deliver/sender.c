@@ -236,7 +236,8 @@ size_t ev_sender_done(ev_sender_t *s, ev_sent_t *out, size_t max)
 
     pthread_mutex_lock(&s->lock);
     n = s->done.n < max ? s->done.n : max;
-    memcpy(out, s->done.items, n * sizeof(*out));
+    if (n)
+        memcpy(out, s->done.items, n * sizeof(*out));
     if (n < s->done.n)
         memmove(s->done.items, (ev_sent_t *)s->done.items + n,
                 (s->done.n - n) * sizeof(ev_sent_t));

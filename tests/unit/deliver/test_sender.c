@@ -1,0 +1,330 @@
+/*
+ * tests/unit/deliver/test_sender.c - the sender thread against a real HTTP
+ * server on 127.0.0.1 (a thread per keep-alive connection), a port that
+ * accepts and never answers, and a closed port: every transfer comes back
+ * exactly once with curl's result, a stuck transfer does not hold up the
+ * others, and stopping with transfers in flight leaks nothing (ASan).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver/sender.h"
+
+#define MAX_CONNS 256
+
+typedef struct {
+    int lfd, port, answer;
+    pthread_t accepter;
+    pthread_t conns[MAX_CONNS];
+    int fds[MAX_CONNS];
+    int nconns;
+    atomic_int requests;
+    pthread_mutex_t lock;
+} server_t;
+
+typedef struct {
+    server_t *srv;
+    int fd;
+} conn_arg_t;
+
+static void *serve_conn(void *arg)
+{
+    conn_arg_t *c = arg;
+    char buf[8192];
+    size_t have = 0;
+
+    for (;;) {
+        ssize_t n = recv(c->fd, buf + have, sizeof(buf) - have - 1, 0);
+        char *end;
+
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        while ((end = strstr(buf, "\r\n\r\n"))) {
+            const char *cl = strstr(buf, "Content-Length: ");
+            size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+            size_t whole = (size_t)(end + 4 - buf) + body;
+            static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+            if (have < whole)
+                break;
+            atomic_fetch_add(&c->srv->requests, 1);
+            if (c->srv->answer && send(c->fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) < 0)
+                goto out;
+            memmove(buf, buf + whole, have - whole);
+            have -= whole;
+            buf[have] = '\0';
+        }
+    }
+out:
+    free(c);
+    return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+    server_t *s = arg;
+
+    for (;;) {
+        int fd = accept(s->lfd, NULL, NULL);
+        conn_arg_t *c;
+
+        if (fd < 0)
+            return NULL;
+        pthread_mutex_lock(&s->lock);
+        if (s->nconns == MAX_CONNS) {
+            pthread_mutex_unlock(&s->lock);
+            close(fd);
+            continue;
+        }
+        c = malloc(sizeof(*c));
+        c->srv = s;
+        c->fd = fd;
+        s->fds[s->nconns] = fd;
+        pthread_create(&s->conns[s->nconns++], NULL, serve_conn, c);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+static void server_start(server_t *s, int answer)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+
+    memset(s, 0, sizeof(*s));
+    s->answer = answer;
+    pthread_mutex_init(&s->lock, NULL);
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(s->lfd, 512), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &len), 0);
+    s->port = ntohs(a.sin_port);
+    pthread_create(&s->accepter, NULL, accept_loop, s);
+}
+
+static void server_stop(server_t *s)
+{
+    shutdown(s->lfd, SHUT_RDWR);
+    pthread_join(s->accepter, NULL);
+    close(s->lfd);
+    for (int i = 0; i < s->nconns; i++) {
+        shutdown(s->fds[i], SHUT_RDWR);
+        pthread_join(s->conns[i], NULL);
+        close(s->fds[i]);
+    }
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* ---- the engine's side ---- */
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int woken;
+} waker_t;
+
+static void wake(void *arg)
+{
+    waker_t *w = arg;
+
+    pthread_mutex_lock(&w->lock);
+    w->woken = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static size_t sink(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * n;
+}
+
+static CURL *transfer(int port, long timeout_ms, int id)
+{
+    CURL *easy = curl_easy_init();
+    char url[64];
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/t/%d", port, id);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "{\"a\":1}");
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)(intptr_t)id);
+    return easy;
+}
+
+/* Collects finished transfers until `want` came back or 10 s passed. */
+static size_t collect(ev_sender_t *s, waker_t *w, ev_sent_t *out, size_t want)
+{
+    size_t got = 0;
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (got < want) {
+        size_t n = ev_sender_done(s, out + got, want - got);
+
+        got += n;
+        if (n)
+            continue;
+        pthread_mutex_lock(&w->lock);
+        while (!w->woken)
+            if (pthread_cond_timedwait(&w->cond, &w->lock, &until) != 0)
+                break;
+        if (!w->woken) {
+            pthread_mutex_unlock(&w->lock);
+            break;
+        }
+        w->woken = 0;
+        pthread_mutex_unlock(&w->lock);
+    }
+    return got;
+}
+
+static waker_t waker = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static void test_many_transfers_each_come_back_once(void **state)
+{
+    enum { N = 300 };
+    server_t srv;
+    ev_sender_t *s;
+    ev_sent_t sent[N + 1];
+    int seen[N] = {0};
+
+    (void)state;
+    server_start(&srv, 1);
+    s = ev_sender_start(64, wake, &waker);
+    assert_non_null(s);
+    for (int i = 0; i < N; i++)
+        ev_sender_add(s, transfer(srv.port, 5000, i));
+    assert_int_equal(collect(s, &waker, sent, N), N);
+    for (int i = 0; i < N; i++) {
+        long status = 0;
+        char *id;
+
+        assert_int_equal(sent[i].result, CURLE_OK);
+        curl_easy_getinfo(sent[i].easy, CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, 200);
+        curl_easy_getinfo(sent[i].easy, CURLINFO_PRIVATE, &id);
+        seen[(intptr_t)id]++;
+        curl_easy_cleanup(sent[i].easy);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
+    assert_int_equal(atomic_load(&srv.requests), N);
+    assert_int_equal(ev_sender_done(s, sent, N), 0); /* nothing twice */
+    /* Keep-alive: far fewer connections than requests. */
+    assert_true(srv.nconns <= 64);
+    ev_sender_stop(s);
+    ev_sender_free(s);
+    server_stop(&srv);
+}
+
+static void test_stuck_transfer_does_not_hold_up_others(void **state)
+{
+    server_t good, dead;
+    ev_sender_t *s;
+    ev_sent_t sent[4];
+    char *id;
+
+    (void)state;
+    server_start(&good, 1);
+    server_start(&dead, 0);
+    s = ev_sender_start(64, wake, &waker);
+    ev_sender_add(s, transfer(dead.port, 400, 7));
+    ev_sender_add(s, transfer(good.port, 5000, 1));
+    assert_int_equal(collect(s, &waker, sent, 1), 1);
+    curl_easy_getinfo(sent[0].easy, CURLINFO_PRIVATE, &id);
+    assert_int_equal((intptr_t)id, 1);
+    assert_int_equal(sent[0].result, CURLE_OK);
+    curl_easy_cleanup(sent[0].easy);
+    assert_int_equal(collect(s, &waker, sent, 1), 1);
+    curl_easy_getinfo(sent[0].easy, CURLINFO_PRIVATE, &id);
+    assert_int_equal((intptr_t)id, 7);
+    assert_int_equal(sent[0].result, CURLE_OPERATION_TIMEDOUT);
+    curl_easy_cleanup(sent[0].easy);
+    ev_sender_stop(s);
+    ev_sender_free(s);
+    server_stop(&good);
+    server_stop(&dead);
+}
+
+static void test_refused_connection(void **state)
+{
+    server_t srv;
+    int port;
+    ev_sender_t *s;
+    ev_sent_t sent[1];
+
+    (void)state;
+    server_start(&srv, 1);
+    port = srv.port;
+    server_stop(&srv); /* nothing listens there any more */
+    s = ev_sender_start(64, wake, &waker);
+    ev_sender_add(s, transfer(port, 5000, 3));
+    assert_int_equal(collect(s, &waker, sent, 1), 1);
+    assert_int_equal(sent[0].result, CURLE_COULDNT_CONNECT);
+    curl_easy_cleanup(sent[0].easy);
+    ev_sender_stop(s);
+    ev_sender_free(s);
+}
+
+static void test_stop_with_transfers_in_flight(void **state)
+{
+    server_t dead;
+    ev_sender_t *s;
+    CURL *easy[20];
+
+    (void)state;
+    server_start(&dead, 0);
+    s = ev_sender_start(64, wake, &waker);
+    for (int i = 0; i < 20; i++) {
+        easy[i] = transfer(dead.port, 60000, i);
+        ev_sender_add(s, easy[i]);
+    }
+    while (atomic_load(&dead.requests) < 20)
+        usleep(1000);
+    ev_sender_stop(s);
+    for (int i = 0; i < 20; i++) {
+        ev_sender_forget(s, easy[i]);
+        curl_easy_cleanup(easy[i]);
+    }
+    ev_sender_free(s);
+    server_stop(&dead);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_many_transfers_each_come_back_once),
+        cmocka_unit_test(test_stuck_transfer_does_not_hold_up_others),
+        cmocka_unit_test(test_refused_connection),
+        cmocka_unit_test(test_stop_with_transfers_in_flight),
+    };
+    int rc;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
