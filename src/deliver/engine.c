@@ -108,6 +108,11 @@ typedef struct dest {
     int inflight;
     job_t *head, *tail;
     size_t queued;        /* jobs in head..tail */
+    /* Parked: new jobs for park_arn with ids from parked_from up to the
+     * engine's seen_hw are in the store only (0: none); read back as the
+     * queue empties (unpark). */
+    int64_t parked_from;
+    char *park_arn;
     struct dest *next;
 } dest_t;
 
@@ -160,6 +165,7 @@ struct ev_engine {
     struct inbox *inbox;  /* jobs the outbox writer handed over */
     job_t **heap;         /* jobs waiting for their due time, earliest first */
     size_t nheap, capheap;
+    int64_t seen_hw;      /* the highest job id handed over or paged in so far */
     ev_job_result_t *res;
     job_t **res_jobs;
     char **res_strings;
@@ -1374,8 +1380,33 @@ static dest_t *dest_of(ev_engine_t *e, dtarget_t *t)
     return d;
 }
 
-/* Handles a claimed job: queue it behind its destination or end it now. */
-static void admit(ev_engine_t *e, job_t *job)
+/* A new job for a destination whose queue is long leaves memory: it is in
+ * the store, and every later new job of that target follows it there until
+ * the queue has room again, so the engine's memory stays bounded however long
+ * an endpoint is down, and the jobs of other destinations keep flowing. */
+static int park(ev_engine_t *e, job_t *job)
+{
+    dest_t *d = job->d;
+
+    if (d->parked_from) {
+        if (strcmp(d->park_arn, job->j.target_arn) != 0)
+            return 0; /* another ARN string for the same destination: keep it */
+    } else if (d->queued < DEST_FULL_JOBS) {
+        return 0;
+    } else {
+        d->parked_from = job->j.id;
+        d->park_arn = ev_xstrdup(job->j.target_arn);
+    }
+    job_free(e, job);
+    return 1;
+}
+
+/* Reads parked jobs back, oldest first, once the destination's queue is short. */
+static void unpark(ev_engine_t *e, dest_t *d, int64_t now);
+
+/* Handles a claimed job: queue it behind its destination or end it now. A
+ * fresh job (handed over or paged in, in id order) may be parked. */
+static void admit(ev_engine_t *e, job_t *job, int fresh)
 {
     ev_job_result_t *r;
     char *msg;
@@ -1385,6 +1416,8 @@ static void admit(ev_engine_t *e, job_t *job)
     case K_API:
         if (job->t->usable) {
             job->d = dest_of(e, job->t);
+            if (fresh && park(e, job))
+                return;
             if (job->d->tail)
                 job->d->tail->next = job;
             else
@@ -1469,17 +1502,43 @@ static void admit(ev_engine_t *e, job_t *job)
 }
 
 /* A job that is due goes to admit(); one that is not waits in the heap. */
-static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now)
+static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now, int fresh)
 {
     job_t *job = ev_xcalloc(1, sizeof(*job));
 
     job->tag = T_JOB;
     job->j = *j; /* takes the strings */
     job->retry_after_ms = -1;
+    if (fresh && job->j.id > e->seen_hw)
+        e->seen_hw = job->j.id;
     if (job->j.due_ms > now)
         heap_push(e, job);
     else
-        admit(e, job);
+        admit(e, job, fresh);
+}
+
+static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
+{
+    ev_outbox_job_t *jobs = NULL;
+    size_t n = 0, room = DEST_FULL_JOBS - d->queued;
+
+    if (room > LOAD_BATCH)
+        room = LOAD_BATCH;
+    if (atomic_load(&e->held) + room > MAX_HELD ||
+        ev_outbox_load_target(e->cfg.outbox, d->park_arn, d->parked_from, e->seen_hw, room,
+                              &jobs, &n) != EV_OK)
+        return; /* the next round tries again */
+    atomic_fetch_add(&e->held, n);
+    if (n == room) {
+        d->parked_from = jobs[n - 1].id + 1;
+    } else { /* all read back: new jobs queue in memory again */
+        d->parked_from = 0;
+        free(d->park_arn);
+        d->park_arn = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        arrive(e, &jobs[i], now, 0);
+    free(jobs);
 }
 
 /* The outbox writer hands committed jobs over (its thread; must not block). */
@@ -1541,7 +1600,7 @@ static void intake(ev_engine_t *e, int64_t now)
         struct inbox *next = rev->next;
 
         for (size_t i = 0; i < rev->n; i++)
-            arrive(e, &rev->jobs[i], now);
+            arrive(e, &rev->jobs[i], now, 1);
         free(rev->jobs);
         free(rev);
         rev = next;
@@ -1555,7 +1614,7 @@ static void intake(ev_engine_t *e, int64_t now)
     if (room > 0 && ev_outbox_load(e->cfg.outbox, room, &jobs, &n) == EV_OK && n) {
         atomic_fetch_add(&e->held, n);
         for (size_t i = 0; i < n; i++)
-            arrive(e, &jobs[i], now);
+            arrive(e, &jobs[i], now, 1);
         free(jobs);
         if (n == room)
             atomic_store(&e->woken, 1); /* more may be waiting */
@@ -1574,7 +1633,7 @@ static void intake(ev_engine_t *e, int64_t now)
             job_free(e, job);
             continue;
         }
-        admit(e, job);
+        admit(e, job, 0);
     }
 }
 
@@ -1598,6 +1657,9 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
         /* A small burst (a tenth of a second's worth) keeps any one-second
          * window close to the rate. */
         double burst = d->rate / 10.0 < 1.0 ? 1.0 : d->rate / 10.0;
+
+        if (d->parked_from && d->queued < DEST_FULL_JOBS / 2)
+            unpark(e, d, now);
 
         d->tokens += (double)(now - d->refill_ms) * d->rate / 1000.0;
         if (d->tokens > burst)
@@ -1797,6 +1859,7 @@ void ev_engine_stop(ev_engine_t *e)
             job_free(e, job);
         }
         free(d->arn);
+        free(d->park_arn);
         free(d);
     }
     while (e->oauth) {

@@ -13,12 +13,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/util.h"
 
 #define WAIT_MAX_MS 1000
 #define EVENTS 64
+#define SENDER_NICE 5
 
 typedef struct {
     void *items;
@@ -120,6 +123,15 @@ static void *sender_main(void *arg)
     struct epoll_event evs[EVENTS];
 
     pthread_setname_np(pthread_self(), "ev-sender");
+    /* When PutEvents and deliveries compete for the CPU, PutEvents (the
+     * caller waiting for its answer) goes first; deliveries are durable and
+     * catch up. Measured on 2 cores: ingest 18.7-21.5k events/s with senders
+     * at nice 5, 11.6-13.1k at nice 0, the same drain rate either way. */
+    {
+        const char *v = getenv("EVBRIDGE_SENDER_NICE");
+
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), v ? atoi(v) : SENDER_NICE);
+    }
     while (!atomic_load(&s->stop)) {
         vec_t tmp;
         int running = 0, n, wait = WAIT_MAX_MS;

@@ -64,7 +64,7 @@ struct ev_outbox {
     sqlite3 *db; /* the writer's */
     sqlite3_stmt *insert, *del, *retry, *history, *prune;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
-    sqlite3_stmt *load, *load_some;
+    sqlite3_stmt *load, *load_some, *load_target;
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
     sqlite3 *cdb;         /* the checkpointer's */
@@ -103,6 +103,11 @@ static const char prune_sql[] =
     "due_ms, attempts"
 static const char load_sql[] =
     "SELECT " JOB_COLUMNS " FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
+/* By rowid range: what lies between is mostly the same target's jobs (the
+ * others are delivered and deleted), so no index is needed. */
+static const char load_target_sql[] =
+    "SELECT " JOB_COLUMNS " FROM outbox WHERE id >= ?1 AND id <= ?2 AND target_arn = ?3 "
+    "ORDER BY id LIMIT ?4";
 /* Room for "... WHERE id IN (?1, ..., ?64)" (unused slots are bound to NULL). */
 #define LOAD_SOME_SQL_SIZE (64 + 8 * EV_OUTBOX_LOAD_SOME + sizeof(JOB_COLUMNS))
 
@@ -496,7 +501,7 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 static void close_db(ev_outbox_t *o)
 {
     sqlite3_stmt *all[] = {o->insert, o->del, o->retry, o->history, o->prune, o->load,
-                           o->load_some};
+                           o->load_some, o->load_target};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
@@ -529,6 +534,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
             SQLITE_OK ||
         sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
         prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_some_text(some_sql), &o->load_some) ||
+        prepare(o->rdb, load_target_sql, &o->load_target) ||
         sqlite3_prepare_v2(o->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &s, NULL) !=
             SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
@@ -711,6 +717,42 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     return EV_OK;
 }
 
+
+ev_err ev_outbox_load_target(ev_outbox_t *o, const char *target_arn, int64_t from, int64_t to,
+                             size_t max, ev_outbox_job_t **jobs, size_t *n_out)
+{
+    ev_outbox_job_t *list;
+    size_t n = 0;
+    int rc = SQLITE_DONE;
+
+    *jobs = NULL;
+    *n_out = 0;
+    if (max == 0 || from > to)
+        return EV_OK;
+    list = ev_xcalloc(max, sizeof(*list));
+    pthread_mutex_lock(&o->rlock);
+    sqlite3_bind_int64(o->load_target, 1, from);
+    sqlite3_bind_int64(o->load_target, 2, to);
+    sqlite3_bind_text(o->load_target, 3, target_arn, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(o->load_target, 4, (sqlite3_int64)max);
+    while (n < max && (rc = sqlite3_step(o->load_target)) == SQLITE_ROW)
+        row_to_job(o->load_target, &list[n++]);
+    sqlite3_reset(o->load_target);
+    sqlite3_clear_bindings(o->load_target);
+    pthread_mutex_unlock(&o->rlock);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ev_error("outbox: cannot read a target's jobs: %s", sqlite3_errmsg(o->rdb));
+        jobs_free(list, n);
+        return EV_ERR_INTERNAL;
+    }
+    if (n == 0) {
+        free(list);
+        return EV_OK;
+    }
+    *jobs = list;
+    *n_out = n;
+    return EV_OK;
+}
 
 ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outbox_job_t *jobs)
 {

@@ -95,6 +95,15 @@ void ev_outbox_set_consumer(ev_outbox_t *o, ev_outbox_take_fn take, void *arg);
  */
 EV_MUST_CHECK ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs,
                                     size_t *n);
+/*
+ * Pages in, oldest first, up to max stored jobs for target_arn with ids in
+ * [from, to]: jobs the consumer let go of while that target's queue was long
+ * (it parks them, ids only as a range, and reads them back as the queue
+ * empties). *n == 0 when there are none. Consumer thread only.
+ */
+EV_MUST_CHECK ev_err ev_outbox_load_target(ev_outbox_t *o, const char *target_arn, int64_t from,
+                                           int64_t to, size_t max, ev_outbox_job_t **jobs,
+                                           size_t *n);
 /* Reads one stored job again by id (a job the consumer let go of while it
  * waited for a retry). EV_ERR_NOT_FOUND when it is gone. Consumer thread only. */
 EV_MUST_CHECK ev_err ev_outbox_load_one(ev_outbox_t *o, int64_t id, ev_outbox_job_t *job);

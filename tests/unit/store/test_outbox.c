@@ -188,6 +188,57 @@ static void test_hand_over_and_spill(void **state)
     remove_db(path);
 }
 
+/* A parked target's jobs come back by target and id range, oldest first. */
+static void test_load_target(void **state)
+{
+    static const char dead[] = "arn:aws:events:us-east-1:000000000000:api-destination/dead/x";
+    char *path = make_db();
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL;
+    ev_job_t in[8];
+    char ids[8][4];
+    size_t n = 9;
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    ev_outbox_set_consumer(o, take, &c);
+    for (int i = 0; i < 8; i++) { /* ids 1..8; 2, 4, 5, 7 and 8 go to `dead` */
+        snprintf(ids[i], sizeof(ids[i]), "e%d", i + 1);
+        in[i] = job(ids[i], ids[i]);
+        if (i == 1 || i == 3 || i == 4 || i == 6 || i == 7)
+            in[i].target_arn = dead;
+    }
+    assert_int_equal(ev_outbox_enqueue(o, in, 8), EV_OK);
+
+    assert_int_equal(ev_outbox_load_target(o, dead, 3, 7, 2, &jobs, &n), EV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(jobs[0].id, 4);
+    assert_int_equal(jobs[1].id, 5);
+    assert_string_equal(jobs[1].target_arn, dead);
+    assert_string_equal((const char *)jobs[1].payload, "e5");
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
+    free(jobs);
+    /* The upper bound holds (8 is beyond it); a short page says "no more". */
+    assert_int_equal(ev_outbox_load_target(o, dead, 6, 7, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, 7);
+    ev_outbox_job_clear(&jobs[0]);
+    free(jobs);
+    assert_int_equal(ev_outbox_load_target(o, "arn:nothing", 1, 8, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 0);
+    assert_null(jobs);
+    assert_int_equal(ev_outbox_load_target(o, dead, 9, 8, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 0);
+
+    ev_outbox_set_consumer(o, NULL, NULL);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+    remove_db(path);
+}
+
 static void test_results_and_restart(void **state)
 {
     char *path = make_db();
@@ -344,6 +395,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_over_and_spill),
+        cmocka_unit_test(test_load_target),
         cmocka_unit_test(test_results_and_restart),
         cmocka_unit_test(test_group_commit),
     };
