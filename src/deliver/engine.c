@@ -37,6 +37,7 @@
 #define PER_DEST_INFLIGHT 128
 #define IDLE_HANDLES 256
 #define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
+#define DEST_MIN_JOBS 64    /* ... when the engine holds more than half of MAX_HELD */
 #define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
 #define MAX_SENDERS 8
@@ -1391,8 +1392,9 @@ static int park(ev_engine_t *e, job_t *job)
     if (d->parked_from) {
         if (strcmp(d->park_arn, job->j.target_arn) != 0)
             return 0; /* another ARN string for the same destination: keep it */
-    } else if (d->queued < DEST_FULL_JOBS) {
-        return 0;
+    } else if (d->queued < DEST_FULL_JOBS &&
+               (d->queued < DEST_MIN_JOBS || atomic_load(&e->held) <= MAX_HELD / 2)) {
+        return 0; /* many long queues at once keep only their first jobs each */
     } else {
         d->parked_from = job->j.id;
         d->park_arn = ev_xstrdup(job->j.target_arn);
@@ -1423,9 +1425,8 @@ static void admit(ev_engine_t *e, job_t *job, int fresh)
             else
                 job->d->head = job;
             job->d->tail = job;
-            /* A destination that cannot keep up (slow, dead, rate-limited) keeps
-             * only its first jobs in memory: the rest wait as ids, so it never
-             * fills the engine and starves the others. */
+            /* New jobs beyond the first are parked (above); retries that
+             * come due while the queue is long wait as ids. */
             if (++job->d->queued > DEST_FULL_JOBS)
                 job_lighten(e, job);
             return;
@@ -1522,6 +1523,11 @@ static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
     ev_outbox_job_t *jobs = NULL;
     size_t n = 0, room = DEST_FULL_JOBS - d->queued;
 
+    if (atomic_load(&e->held) > MAX_HELD / 2) {
+        if (d->queued >= DEST_MIN_JOBS / 2)
+            return;
+        room = DEST_MIN_JOBS - d->queued;
+    }
     if (room > LOAD_BATCH)
         room = LOAD_BATCH;
     if (atomic_load(&e->held) + room > MAX_HELD ||

@@ -18,6 +18,7 @@ import {
     PutEventsCommand,
     PutRuleCommand,
     PutTargetsCommand,
+    UpdateApiDestinationCommand,
 } from '@aws-sdk/client-eventbridge';
 
 import { UUID_RE, startServer } from './lib/server.mjs';
@@ -151,4 +152,75 @@ test('kill -9 under PutEvents load loses no acknowledged event', async (t) => {
     const id = r.Entries[0].EventId;
     await rx.waitFor(() => rx.requests.some((q) => q.json?.id === id), 5000, 'the post-restart event');
     await srv.stop({ keepDataDir: true });
+});
+
+/* A destination at 1 invocation/s with a long queue: beyond the 2,048 jobs it
+ * keeps in memory, its new jobs are parked in the store. Another destination's
+ * events still arrive at once, before and after a kill -9, and when the slow
+ * one speeds up every one of its events arrives. */
+test('a long parked queue holds up no other destination and survives kill -9', async () => {
+    const N = 2600;
+    let srv = await startServer({ extraArgs: RETRY_ARGS });
+    servers.push(srv);
+    const dir = srv.dataDir;
+    let eb = srv.eventbridge();
+    const conn = await eb.send(new CreateConnectionCommand({
+        Name: 'park-conn', AuthorizationType: 'API_KEY',
+        AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'park-key' } },
+    }));
+    const dest = async (name, path, rate) => (await eb.send(new CreateApiDestinationCommand({
+        Name: name, ConnectionArn: conn.ConnectionArn, HttpMethod: 'POST',
+        InvocationEndpoint: rx.url(path), InvocationRateLimitPerSecond: rate,
+    }))).ApiDestinationArn;
+    const slowArn = await dest('park-slow', '/park-slow', 1);
+    const fastArn = await dest('park-fast', '/park-fast', 100000);
+    for (const [name, arn] of [['slow', slowArn], ['fast', fastArn]]) {
+        await eb.send(new PutRuleCommand({ Name: `park-${name}`, EventPattern: JSON.stringify({ source: [`test.park.${name}`] }) }));
+        await eb.send(new PutTargetsCommand({ Rule: `park-${name}`, Targets: [{ Id: name, Arn: arn }] }));
+    }
+    const put = async (client, name, n, tag) => {
+        const ids = [];
+        for (let i = 0; i < n; i += 10) {
+            const r = await client.send(new PutEventsCommand({
+                Entries: Array.from({ length: Math.min(10, n - i) }, (_, k) => ({
+                    Source: `test.park.${name}`, DetailType: 'park', Detail: JSON.stringify({ tag, i: i + k }),
+                })),
+            }));
+            assert.equal(r.FailedEntryCount, 0);
+            ids.push(...r.Entries.map((e) => e.EventId));
+        }
+        return ids;
+    };
+    const slowIds = await put(eb, 'slow', N, 'slow');
+    let t0 = Date.now();
+    const fast1 = await put(eb, 'fast', 50, 'before');
+    await rx.waitForCount('/park-fast', 50, 3000);
+    const before = Date.now() - t0;
+
+    const exit = await srv.kill();
+    assert.equal(exit.signal, 'SIGKILL');
+    srv = await startServer({ dataDir: dir, extraArgs: RETRY_ARGS });
+    servers.push(srv);
+    eb = srv.eventbridge();
+    t0 = Date.now();
+    const fast2 = await put(eb, 'fast', 50, 'after');
+    await rx.waitForCount('/park-fast', 100, 3000);
+    const after = Date.now() - t0;
+    const fastSeen = new Set(rx.on('/park-fast').map((q) => q.json.id));
+    for (const id of [...fast1, ...fast2])
+        assert.ok(fastSeen.has(id), `fast event ${id} arrived`);
+
+    await eb.send(new UpdateApiDestinationCommand({ Name: 'park-slow', InvocationRateLimitPerSecond: 100000 }));
+    const want = new Set(slowIds);
+    await rx.waitFor((reqs) => {
+        for (const q of reqs)
+            if (q.path === '/park-slow')
+                want.delete(q.json?.id);
+        return want.size === 0;
+    }, 30000, `all ${N} slow events (${want.size} missing)`);
+    const slow = rx.on('/park-slow');
+    assert.ok(slow.length >= N && slow.length <= N + 10,
+        `${slow.length} requests for ${N} slow events (at-least-once: only those in flight at the kill twice)`);
+    assert.ok(before < 3000 && after < 3000, `fast events took ${before} / ${after} ms`);
+    await srv.stop();
 });
