@@ -441,7 +441,7 @@ static int serve(int argc, char **argv)
     ecfg.backoff_cap_ms = cap;
     ecfg.bus_put = bus_put;
     ecfg.bus_put_ud = &app;
-    /* Tuning only (not in --help): sender threads, 0 = one per core. */
+    /* Tuning only (not in --help): sender threads, 0 = two per core (at most 4). */
     ecfg.senders = getenv("EVBRIDGE_SENDERS") ? atoi(getenv("EVBRIDGE_SENDERS")) : 0;
     if (ev_engine_start(&ecfg, &engine, msg, sizeof(msg)) != EV_OK) {
         fprintf(stderr, "evbridge: %s\n", msg);

@@ -109,10 +109,11 @@ typedef struct dest {
     int inflight;
     job_t *head, *tail;
     size_t queued;        /* jobs in head..tail */
-    /* Parked: new jobs for park_arn with ids from parked_from up to the
-     * engine's seen_hw are in the store only (0: none); read back as the
-     * queue empties (unpark). */
-    int64_t parked_from;
+    size_t retrying;      /* its jobs waiting in the timer heap for a retry */
+    /* Parked: the new jobs for park_arn with ids in [parked_from, parked_to]
+     * are in the store only (parked_from 0: none); read back, oldest first,
+     * as the destination's backlog shrinks (unpark). */
+    int64_t parked_from, parked_to;
     char *park_arn;
     struct dest *next;
 } dest_t;
@@ -129,6 +130,7 @@ struct job {
     int64_t start_ms;
     int64_t retry_after_ms; /* -1: none, -2: negative (stop) */
     int sender;             /* the sender running its transfer */
+    struct dest *rd;        /* in the timer heap: the destination it counts against */
     job_t *next;
     job_t *snext, *sprev;   /* the engine's list of jobs being sent */
 };
@@ -166,7 +168,6 @@ struct ev_engine {
     struct inbox *inbox;  /* jobs the outbox writer handed over */
     job_t **heap;         /* jobs waiting for their due time, earliest first */
     size_t nheap, capheap;
-    int64_t seen_hw;      /* the highest job id handed over or paged in so far */
     ev_job_result_t *res;
     job_t **res_jobs;
     char **res_strings;
@@ -686,6 +687,10 @@ static void rearm(ev_engine_t *e, job_t *job, const ev_job_result_t *r)
     job->j.due_ms = r->due_ms;
     dtarget_unref(job->t);
     job->t = NULL;
+    if (job->d) {
+        job->rd = job->d;
+        job->rd->retrying++;
+    }
     job->d = NULL;
     ev_request_free(&job->req);
     ev_buf_free(&job->resp);
@@ -1385,41 +1390,70 @@ static dest_t *dest_of(ev_engine_t *e, dtarget_t *t)
  * the store, and every later new job of that target follows it there until
  * the queue has room again, so the engine's memory stays bounded however long
  * an endpoint is down, and the jobs of other destinations keep flowing. */
+/* The jobs a destination holds in memory: queued, in flight, waiting to retry. */
+static size_t backlog(const dest_t *d)
+{
+    return d->queued + (size_t)d->inflight + d->retrying;
+}
+
+/* A destination that cannot keep up parks its new jobs: many long backlogs at
+ * once keep only their first jobs each. */
+static int must_park(const ev_engine_t *e, const dest_t *d)
+{
+    size_t b = backlog(d);
+
+    return b >= DEST_FULL_JOBS || (b >= DEST_MIN_JOBS && atomic_load(&e->held) > MAX_HELD / 2);
+}
+
 static int park(ev_engine_t *e, job_t *job)
 {
     dest_t *d = job->d;
 
     if (d->parked_from) {
-        if (strcmp(d->park_arn, job->j.target_arn) != 0)
-            return 0; /* another ARN string for the same destination: keep it */
-    } else if (d->queued < DEST_FULL_JOBS &&
-               (d->queued < DEST_MIN_JOBS || atomic_load(&e->held) <= MAX_HELD / 2)) {
-        return 0; /* many long queues at once keep only their first jobs each */
+        /* Jobs reach the engine in id order (intake); anything older than the
+         * parked range stays in memory rather than be missed by unpark. */
+        if (job->j.id <= d->parked_to || strcmp(d->park_arn, job->j.target_arn) != 0)
+            return 0;
+    } else if (!must_park(e, d)) {
+        return 0;
     } else {
         d->parked_from = job->j.id;
         d->park_arn = ev_xstrdup(job->j.target_arn);
+        ev_info("delivery: %s has %zu jobs in memory; its new jobs wait in the store from "
+                "job %lld on", d->arn, backlog(d), (long long)job->j.id);
     }
+    d->parked_to = job->j.id;
     job_free(e, job);
     return 1;
 }
 
-/* Reads parked jobs back, oldest first, once the destination's queue is short. */
+/* Decides for a fresh job (handed over or paged in, in id order), before its
+ * due time is looked at: parked (1, freed) or not (0, its target resolved). */
+static int park_fresh(ev_engine_t *e, job_t *job)
+{
+    job->t = resolve(e, &job->j);
+    if (job->t->kind != K_API || !job->t->usable)
+        return 0;
+    job->d = dest_of(e, job->t);
+    return park(e, job);
+}
+
+/* Reads parked jobs back, oldest first, once the destination's backlog is short. */
 static void unpark(ev_engine_t *e, dest_t *d, int64_t now);
 
-/* Handles a claimed job: queue it behind its destination or end it now. A
- * fresh job (handed over or paged in, in id order) may be parked. */
-static void admit(ev_engine_t *e, job_t *job, int fresh)
+/* Handles a job that is due: queue it behind its destination or end it now.
+ * Its target may already be resolved (a fresh job). */
+static void admit(ev_engine_t *e, job_t *job)
 {
     ev_job_result_t *r;
     char *msg;
 
-    job->t = resolve(e, &job->j);
+    if (!job->t)
+        job->t = resolve(e, &job->j);
     switch (job->t->kind) {
     case K_API:
         if (job->t->usable) {
             job->d = dest_of(e, job->t);
-            if (fresh && park(e, job))
-                return;
             if (job->d->tail)
                 job->d->tail->next = job;
             else
@@ -1510,34 +1544,44 @@ static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now, int fresh)
     job->tag = T_JOB;
     job->j = *j; /* takes the strings */
     job->retry_after_ms = -1;
-    if (fresh && job->j.id > e->seen_hw)
-        e->seen_hw = job->j.id;
-    if (job->j.due_ms > now)
+    if (fresh && park_fresh(e, job))
+        return;
+    if (job->j.due_ms > now) {
+        dtarget_unref(job->t); /* resolved again when due */
+        job->t = NULL;
+        job->d = NULL;
         heap_push(e, job);
-    else
-        admit(e, job, fresh);
+    } else {
+        admit(e, job);
+    }
 }
 
 static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
 {
     ev_outbox_job_t *jobs = NULL;
-    size_t n = 0, room = DEST_FULL_JOBS - d->queued;
+    size_t n = 0, b = backlog(d), room;
 
     if (atomic_load(&e->held) > MAX_HELD / 2) {
-        if (d->queued >= DEST_MIN_JOBS / 2)
+        if (b >= DEST_MIN_JOBS / 2)
             return;
-        room = DEST_MIN_JOBS - d->queued;
+        room = DEST_MIN_JOBS - b;
+    } else {
+        if (b >= DEST_FULL_JOBS / 2)
+            return;
+        room = DEST_FULL_JOBS - b;
     }
     if (room > LOAD_BATCH)
         room = LOAD_BATCH;
     if (atomic_load(&e->held) + room > MAX_HELD ||
-        ev_outbox_load_target(e->cfg.outbox, d->park_arn, d->parked_from, e->seen_hw, room,
+        ev_outbox_load_target(e->cfg.outbox, d->park_arn, d->parked_from, d->parked_to, room,
                               &jobs, &n) != EV_OK)
         return; /* the next round tries again */
     atomic_fetch_add(&e->held, n);
     if (n == room) {
         d->parked_from = jobs[n - 1].id + 1;
     } else { /* all read back: new jobs queue in memory again */
+        ev_info("delivery: %s: every job that waited in the store is back in memory "
+                "(last %lld)", d->arn, (long long)d->parked_to);
         d->parked_from = 0;
         free(d->park_arn);
         d->park_arn = NULL;
@@ -1589,8 +1633,22 @@ static void intake(ev_engine_t *e, int64_t now)
 {
     struct inbox *in, *rev = NULL;
     ev_outbox_job_t *jobs = NULL;
-    size_t n = 0, room;
+    size_t n = 0, k = 0, room;
 
+    /* Jobs that found no room wait in the store, oldest first. They are read
+     * before the inbox is taken and the two are merged by id: a commit handed
+     * over just before a page-in can hold lower ids than the page, and
+     * parking relies on fresh jobs arriving in id order. */
+    room = atomic_load(&e->held) < MAX_HELD && atomic_load(&e->light) <= MAX_LIGHT
+               ? MAX_HELD - atomic_load(&e->held)
+               : 0;
+    if (room > LOAD_BATCH)
+        room = LOAD_BATCH;
+    if (room > 0 && ev_outbox_load(e->cfg.outbox, room, &jobs, &n) == EV_OK && n) {
+        atomic_fetch_add(&e->held, n);
+        if (n == room)
+            atomic_store(&e->woken, 1); /* more may be waiting */
+    }
     pthread_mutex_lock(&e->inbox_lock);
     in = e->inbox;
     e->inbox = NULL;
@@ -1605,26 +1663,18 @@ static void intake(ev_engine_t *e, int64_t now)
     while (rev) {
         struct inbox *next = rev->next;
 
-        for (size_t i = 0; i < rev->n; i++)
+        for (size_t i = 0; i < rev->n; i++) {
+            while (k < n && jobs[k].id < rev->jobs[i].id)
+                arrive(e, &jobs[k++], now, 1);
             arrive(e, &rev->jobs[i], now, 1);
+        }
         free(rev->jobs);
         free(rev);
         rev = next;
     }
-    /* Jobs that found no room wait in the store, oldest first. */
-    room = atomic_load(&e->held) < MAX_HELD && atomic_load(&e->light) <= MAX_LIGHT
-               ? MAX_HELD - atomic_load(&e->held)
-               : 0;
-    if (room > LOAD_BATCH)
-        room = LOAD_BATCH;
-    if (room > 0 && ev_outbox_load(e->cfg.outbox, room, &jobs, &n) == EV_OK && n) {
-        atomic_fetch_add(&e->held, n);
-        for (size_t i = 0; i < n; i++)
-            arrive(e, &jobs[i], now, 1);
-        free(jobs);
-        if (n == room)
-            atomic_store(&e->woken, 1); /* more may be waiting */
-    }
+    while (k < n)
+        arrive(e, &jobs[k++], now, 1);
+    free(jobs);
     while (e->nheap && e->heap[0]->j.due_ms <= now) {
         job_t *job = heap_pop(e);
         ev_err rc;
@@ -1635,11 +1685,15 @@ static void intake(ev_engine_t *e, int64_t now)
             heap_push(e, job);
             break;
         }
+        if (job->rd) {
+            job->rd->retrying--;
+            job->rd = NULL;
+        }
         if (rc != EV_OK) { /* gone from the store: nothing left to do */
             job_free(e, job);
             continue;
         }
-        admit(e, job, 0);
+        admit(e, job);
     }
 }
 
@@ -1664,7 +1718,7 @@ static int64_t dispatch(ev_engine_t *e, int64_t now)
          * window close to the rate. */
         double burst = d->rate / 10.0 < 1.0 ? 1.0 : d->rate / 10.0;
 
-        if (d->parked_from && d->queued < DEST_FULL_JOBS / 2)
+        if (d->parked_from)
             unpark(e, d, now);
 
         d->tokens += (double)(now - d->refill_ms) * d->rate / 1000.0;

@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -80,13 +81,23 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *so
     return 0;
 }
 
+/* Milliseconds on the monotonic clock, as curl's own timers (a wall clock
+ * stepped back must not hold up a timeout). */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* curl asks to be called back after timeout_ms (-1: no timer). */
 static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 {
     ev_sender_t *s = arg;
 
     (void)multi;
-    s->timer_due = timeout_ms < 0 ? -1 : ev_now_ms() + timeout_ms;
+    s->timer_due = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
     return 0;
 }
 
@@ -141,12 +152,18 @@ static void *sender_main(void *arg)
         s->add = add;
         add = tmp;
         pthread_mutex_unlock(&s->lock);
-        for (size_t i = 0; i < add.n; i++)
-            curl_multi_add_handle(s->multi, ((CURL **)add.items)[i]); /* sets a 0 ms timer */
+        for (size_t i = 0; i < add.n; i++) {
+            ev_sent_t sent = {((CURL **)add.items)[i], CURLE_FAILED_INIT};
+
+            /* Attaching sets a 0 ms timer; a handle that cannot be attached
+             * comes back failed at once (the engine retries its job). */
+            if (curl_multi_add_handle(s->multi, sent.easy) != CURLM_OK)
+                push(&done, &sent, sizeof(sent));
+        }
         add.n = 0;
 
         if (s->timer_due >= 0) {
-            int64_t left = s->timer_due - ev_now_ms();
+            int64_t left = s->timer_due - mono_ms();
 
             wait = left <= 0 ? 0 : left < WAIT_MAX_MS ? (int)left : WAIT_MAX_MS;
         }
@@ -170,7 +187,7 @@ static void *sender_main(void *arg)
                 mask |= CURL_CSELECT_ERR;
             curl_multi_socket_action(s->multi, evs[i].data.fd, mask, &running);
         }
-        if (s->timer_due >= 0 && ev_now_ms() >= s->timer_due) {
+        if (s->timer_due >= 0 && mono_ms() >= s->timer_due) {
             s->timer_due = -1; /* curl sets the next one, if any */
             curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }

@@ -555,6 +555,35 @@ describe('rate limit', () => {
     });
 });
 
+describe('a failing endpoint', () => {
+    test('503 at once to 2,600 events: its backlog stops at what the engine keeps in memory, ' +
+        'the rest is parked; when it recovers every event arrives exactly once more', async () => {
+        const r = await route();
+        const ok = await route();
+        const n = 2600;
+        rx.script(r.path, [{ status: 503 }]);
+        const ids = await r.put(n);
+        await rx.waitForCount(r.path, n, 15000); /* failing and retrying */
+        /* another destination is not held up meanwhile */
+        const [okId] = await ok.put();
+        const [okReq] = await rx.waitForCount(ok.path, 1, 2000);
+        assert.equal(okReq.json.id, okId);
+        const cut = rx.requests.length; /* requests from here on are answered 200 */
+        rx.script(r.path, [{ status: 200 }]);
+        const after = () => rx.requests.slice(cut).filter((q) => q.path === r.path);
+        await rx.waitFor(() => after().length >= n, 30000, `${n} successful deliveries`);
+        await sleep(300);
+        const got = after().map((q) => q.json.id);
+        assert.equal(got.length, n, 'one successful request per event');
+        assert.deepEqual(got.sort(), ids.slice().sort());
+        const log = srv.stderr;
+        assert.ok(log.includes(`delivery: ${r.destArn} has 2048 jobs in memory; its new jobs wait in the store`),
+            'the destination parked its new jobs');
+        assert.ok(log.includes(`delivery: ${r.destArn}: every job that waited in the store is back in memory`),
+            'and read them back');
+    });
+});
+
 /* ============================================================== outcomes */
 
 describe('outcomes and retries (run concurrently)', { concurrency: true }, () => {
