@@ -167,6 +167,7 @@ struct ev_engine {
     pthread_mutex_t inbox_lock;
     struct inbox *inbox;  /* jobs the outbox writer handed over */
     job_t **heap;         /* jobs waiting for their due time, earliest first */
+    size_t nparked;       /* destinations with parked jobs */
     size_t nheap, capheap;
     ev_job_result_t *res;
     job_t **res_jobs;
@@ -1412,17 +1413,19 @@ static int park(ev_engine_t *e, job_t *job)
     if (d->parked_from) {
         /* Jobs reach the engine in id order (intake); anything older than the
          * parked range stays in memory rather than be missed by unpark. */
-        if (job->j.id <= d->parked_to || strcmp(d->park_arn, job->j.target_arn) != 0)
+        if (job->j.id < d->parked_from || strcmp(d->park_arn, job->j.target_arn) != 0)
             return 0;
     } else if (!must_park(e, d)) {
         return 0;
     } else {
         d->parked_from = job->j.id;
         d->park_arn = ev_xstrdup(job->j.target_arn);
+        e->nparked++;
         ev_info("delivery: %s has %zu jobs in memory; its new jobs wait in the store from "
                 "job %lld on", d->arn, backlog(d), (long long)job->j.id);
     }
-    d->parked_to = job->j.id;
+    if (job->j.id > d->parked_to)
+        d->parked_to = job->j.id;
     job_free(e, job);
     return 1;
 }
@@ -1432,10 +1435,23 @@ static int park(ev_engine_t *e, job_t *job)
 static int park_fresh(ev_engine_t *e, job_t *job)
 {
     job->t = resolve(e, &job->j);
-    if (job->t->kind != K_API || !job->t->usable)
-        return 0;
-    job->d = dest_of(e, job->t);
-    return park(e, job);
+    if (job->t->kind == K_API && job->t->usable) {
+        job->d = dest_of(e, job->t);
+        return park(e, job);
+    }
+    /* A job of a parked target that cannot be sent now (rule deleted,
+     * connection not authorized) still follows the parked range: the range
+     * must hold no id that went through admit, or unpark would read it again. */
+    for (dest_t *d = e->nparked ? e->dests : NULL; d; d = d->next) {
+        if (d->parked_from && strcmp(d->park_arn, job->j.target_arn) == 0) {
+            job->d = d;
+            if (park(e, job))
+                return 1;
+            job->d = NULL;
+            return 0;
+        }
+    }
+    return 0;
 }
 
 /* Reads parked jobs back, oldest first, once the destination's backlog is short. */
@@ -1547,9 +1563,20 @@ static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now, int fresh)
     if (fresh && park_fresh(e, job))
         return;
     if (job->j.due_ms > now) {
+        /* Not due yet (a retry stored before a restart, or read back from
+         * the parked range): it counts against its destination's backlog, and
+         * one that waits long waits as an id, as in rearm. */
+        if (!job->t)
+            job->t = resolve(e, &job->j);
+        if (job->t->kind == K_API && job->t->usable) {
+            job->rd = dest_of(e, job->t);
+            job->rd->retrying++;
+        }
         dtarget_unref(job->t); /* resolved again when due */
         job->t = NULL;
         job->d = NULL;
+        if (job->j.due_ms - now >= LIGHT_AFTER_MS)
+            job_lighten(e, job);
         heap_push(e, job);
     } else {
         admit(e, job);
@@ -1582,7 +1609,9 @@ static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
     } else { /* all read back: new jobs queue in memory again */
         ev_info("delivery: %s: every job that waited in the store is back in memory "
                 "(last %lld)", d->arn, (long long)d->parked_to);
+        e->nparked--;
         d->parked_from = 0;
+        d->parked_to = 0;
         free(d->park_arn);
         d->park_arn = NULL;
     }

@@ -167,6 +167,8 @@ static void *sender_main(void *arg)
 
             wait = left <= 0 ? 0 : left < WAIT_MAX_MS ? (int)left : WAIT_MAX_MS;
         }
+        if (done.n)
+            wait = 0; /* handles curl would not attach go back at once */
         n = epoll_wait(s->epfd, evs, EVENTS, wait);
         for (int i = 0; i < n; i++) {
             int mask = 0;
