@@ -7,6 +7,7 @@
  */
 #include "deliver/sender.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -73,9 +74,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *so
     memset(&ev, 0, sizeof(ev));
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     ev.data.fd = fd;
+    /* The mark can be stale (a socket closed and its number reused, which
+     * drops it from the epoll set): fall back to the other operation rather
+     * than leave a transfer unwatched until its timeout. */
     if (sockp) {
-        epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
-    } else if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+            (void)epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+    } else if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+               (errno == EEXIST && epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)) {
         curl_multi_assign(s->multi, fd, s); /* any non-NULL mark: "registered" */
     }
     return 0;
