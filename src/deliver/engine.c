@@ -1890,30 +1890,26 @@ ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg,
         e->senders[i] = ev_sender_start((long)PER_ORIGIN_INFLIGHT, wake_engine, e);
         if (!e->senders[i]) {
             snprintf(msg, msglen, "cannot start the delivery senders");
-            while (i-- > 0) {
-                ev_sender_stop(e->senders[i]);
-                ev_sender_free(e->senders[i]);
-            }
-            curl_multi_cleanup(e->multi);
-            pthread_mutex_destroy(&e->inbox_lock);
-            free(e);
-            return EV_ERR_INTERNAL;
+            e->nsenders = i;
+            goto fail;
         }
     }
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         snprintf(msg, msglen, "cannot start the delivery engine");
-        for (int i = 0; i < e->nsenders; i++) {
-            ev_sender_stop(e->senders[i]);
-            ev_sender_free(e->senders[i]);
-        }
-        curl_multi_cleanup(e->multi);
-        pthread_mutex_destroy(&e->inbox_lock);
-        free(e);
-        return EV_ERR_INTERNAL;
+        goto fail;
     }
     ev_outbox_set_consumer(cfg->outbox, take, e);
     *out = e;
     return EV_OK;
+fail:
+    for (int i = 0; i < e->nsenders; i++) {
+        ev_sender_stop(e->senders[i]);
+        ev_sender_free(e->senders[i]);
+    }
+    curl_multi_cleanup(e->multi);
+    pthread_mutex_destroy(&e->inbox_lock);
+    free(e);
+    return EV_ERR_INTERNAL;
 }
 
 void ev_engine_stop(ev_engine_t *e)

@@ -669,12 +669,38 @@ static void row_to_job(sqlite3_stmt *s, ev_outbox_job_t *j)
     j->attempts = sqlite3_column_int(s, 11);
 }
 
+/* Steps a bound read statement (rlock held) for up to max jobs; *jobs is
+ * NULL when there are none. */
+static ev_err read_page(ev_outbox_t *o, sqlite3_stmt *st, size_t max, ev_outbox_job_t **jobs,
+                        size_t *n_out)
+{
+    ev_outbox_job_t *list = ev_xcalloc(max, sizeof(*list));
+    size_t n = 0;
+    int rc = SQLITE_DONE;
+
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        row_to_job(st, &list[n++]);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ev_error("outbox: cannot read jobs: %s", sqlite3_errmsg(o->rdb));
+        jobs_free(list, n);
+        return EV_ERR_INTERNAL;
+    }
+    if (n == 0) {
+        free(list);
+        list = NULL;
+    }
+    *jobs = list;
+    *n_out = n;
+    return EV_OK;
+}
+
 ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t *n_out)
 {
     ev_outbox_job_t *list;
     int64_t hw, last, newhw;
     size_t n = 0;
-    int rc = SQLITE_DONE;
+    ev_err rc;
 
     *jobs = NULL;
     *n_out = 0;
@@ -687,20 +713,14 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     }
     pthread_mutex_unlock(&o->lock);
 
-    list = ev_xcalloc(max, sizeof(*list));
     pthread_mutex_lock(&o->rlock);
     sqlite3_bind_int64(o->load, 1, hw);
     sqlite3_bind_int64(o->load, 2, last);
     sqlite3_bind_int64(o->load, 3, (sqlite3_int64)max);
-    while (n < max && (rc = sqlite3_step(o->load)) == SQLITE_ROW)
-        row_to_job(o->load, &list[n++]);
-    sqlite3_reset(o->load);
+    rc = read_page(o, o->load, max, &list, &n);
     pthread_mutex_unlock(&o->rlock);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ev_error("outbox: cannot page jobs in: %s", sqlite3_errmsg(o->rdb));
-        jobs_free(list, n);
-        return EV_ERR_INTERNAL;
-    }
+    if (rc != EV_OK)
+        return rc;
     /* A short page read everything committed up to `last`. */
     newhw = n == max ? list[n - 1].id : last;
     pthread_mutex_lock(&o->lock);
@@ -708,10 +728,6 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     if (n < max && o->last_id == last)
         o->spilled = 0; /* from now on commits are handed over directly */
     pthread_mutex_unlock(&o->lock);
-    if (n == 0) {
-        free(list);
-        return EV_OK;
-    }
     *jobs = list;
     *n_out = n;
     return EV_OK;
@@ -721,37 +737,21 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
 ev_err ev_outbox_load_target(ev_outbox_t *o, const char *target_arn, int64_t from, int64_t to,
                              size_t max, ev_outbox_job_t **jobs, size_t *n_out)
 {
-    ev_outbox_job_t *list;
-    size_t n = 0;
-    int rc = SQLITE_DONE;
+    ev_err rc;
 
     *jobs = NULL;
     *n_out = 0;
     if (max == 0 || from > to)
         return EV_OK;
-    list = ev_xcalloc(max, sizeof(*list));
     pthread_mutex_lock(&o->rlock);
     sqlite3_bind_int64(o->load_target, 1, from);
     sqlite3_bind_int64(o->load_target, 2, to);
     sqlite3_bind_text(o->load_target, 3, target_arn, -1, SQLITE_STATIC);
     sqlite3_bind_int64(o->load_target, 4, (sqlite3_int64)max);
-    while (n < max && (rc = sqlite3_step(o->load_target)) == SQLITE_ROW)
-        row_to_job(o->load_target, &list[n++]);
-    sqlite3_reset(o->load_target);
+    rc = read_page(o, o->load_target, max, jobs, n_out);
     sqlite3_clear_bindings(o->load_target);
     pthread_mutex_unlock(&o->rlock);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ev_error("outbox: cannot read a target's jobs: %s", sqlite3_errmsg(o->rdb));
-        jobs_free(list, n);
-        return EV_ERR_INTERNAL;
-    }
-    if (n == 0) {
-        free(list);
-        return EV_OK;
-    }
-    *jobs = list;
-    *n_out = n;
-    return EV_OK;
+    return rc;
 }
 
 ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outbox_job_t *jobs)
