@@ -1387,10 +1387,6 @@ static dest_t *dest_of(ev_engine_t *e, dtarget_t *t)
     return d;
 }
 
-/* A new job for a destination whose queue is long leaves memory: it is in
- * the store, and every later new job of that target follows it there until
- * the queue has room again, so the engine's memory stays bounded however long
- * an endpoint is down, and the jobs of other destinations keep flowing. */
 /* The jobs a destination holds in memory: queued, in flight, waiting to retry. */
 static size_t backlog(const dest_t *d)
 {
@@ -1406,6 +1402,10 @@ static int must_park(const ev_engine_t *e, const dest_t *d)
     return b >= DEST_FULL_JOBS || (b >= DEST_MIN_JOBS && atomic_load(&e->held) > MAX_HELD / 2);
 }
 
+/* A new job for a destination whose backlog is long leaves memory: it is in
+ * the store, and every later new job of that target follows it there until
+ * the backlog has room again, so the engine's memory stays bounded however long
+ * an endpoint is down, and the jobs of other destinations keep flowing. */
 static int park(ev_engine_t *e, job_t *job)
 {
     dest_t *d = job->d;
