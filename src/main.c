@@ -443,6 +443,9 @@ static int serve(int argc, char **argv)
     ecfg.bus_put_ud = &app;
     /* Tuning only (not in --help): sender threads, 0 = two per core (at most 4). */
     ecfg.senders = getenv("EVBRIDGE_SENDERS") ? atoi(getenv("EVBRIDGE_SENDERS")) : 0;
+    /* ... and the memory that remembers parked jobs by id (bytes, 0 = 16 MiB). */
+    ecfg.park_id_bytes =
+        getenv("EVBRIDGE_PARK_ID_BYTES") ? strtoul(getenv("EVBRIDGE_PARK_ID_BYTES"), NULL, 10) : 0;
     if (ev_engine_start(&ecfg, &engine, msg, sizeof(msg)) != EV_OK) {
         fprintf(stderr, "evbridge: %s\n", msg);
         goto out;

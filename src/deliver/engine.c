@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "deliver/oauth.h"
 #include "deliver/request.h"
+#include "deliver/idq.h"
 #include "deliver/sender.h"
 #include "kms/kms.h"
 #include "store/sqs.h"
@@ -38,6 +39,7 @@
 #define IDLE_HANDLES 256
 #define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
 #define DEST_MIN_JOBS 64    /* ... when the engine holds more than half of MAX_HELD */
+#define PARK_ID_BYTES (16u << 20) /* default cfg.park_id_bytes */
 #define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
 #define RESPONSE_KEEP 1024
 #define MAX_SENDERS 8
@@ -115,6 +117,11 @@ typedef struct dest {
      * as the destination's backlog shrinks (unpark). */
     int64_t parked_from, parked_to;
     char *park_arn;
+    /* The parked ids themselves while cfg.park_id_bytes allows (read back by id);
+     * park_full: ids after park_ids.wlast were not recorded and are found by
+     * a scan of the range for park_arn. */
+    ev_idq_t park_ids;
+    int park_full;
     struct dest *next;
 } dest_t;
 
@@ -168,6 +175,7 @@ struct ev_engine {
     struct inbox *inbox;  /* jobs the outbox writer handed over */
     job_t **heap;         /* jobs waiting for their due time, earliest first */
     size_t nparked;       /* destinations with parked jobs */
+    size_t park_bytes;    /* memory of every park_ids */
     size_t nheap, capheap;
     ev_job_result_t *res;
     job_t **res_jobs;
@@ -1426,6 +1434,20 @@ static int park(ev_engine_t *e, job_t *job)
     }
     if (job->j.id > d->parked_to)
         d->parked_to = job->j.id;
+    if (!d->park_full) {
+        size_t grown;
+
+        if (ev_idq_push(&d->park_ids, job->j.id, ev_idq_bytes(&d->park_ids) + e->cfg.park_id_bytes -
+                                                     e->park_bytes,
+                        &grown) == 0) {
+            e->park_bytes += grown;
+        } else {
+            d->park_full = 1;
+            ev_info("delivery: %s: parked jobs from job %lld on are not remembered by id; "
+                    "they are read back by a scan of the store",
+                    d->arn, (long long)job->j.id);
+        }
+    }
     job_free(e, job);
     return 1;
 }
@@ -1583,10 +1605,39 @@ static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now, int fresh)
     }
 }
 
+/* Reads up to `room` parked jobs back by their recorded ids; -1 when the
+ * store cannot answer (the ids stay recorded). */
+static ssize_t read_parked_ids(ev_engine_t *e, dest_t *d, size_t room, ev_outbox_job_t *out)
+{
+    int64_t ids[EV_OUTBOX_LOAD_SOME];
+    size_t n = 0;
+
+    while (n < room && d->park_ids.n > 0) {
+        ev_outbox_job_t got[EV_OUTBOX_LOAD_SOME];
+        ev_idq_t before = d->park_ids; /* pop never reallocates: this restores it */
+        size_t k = ev_idq_pop(&d->park_ids, ids,
+                              room - n < EV_OUTBOX_LOAD_SOME ? room - n : EV_OUTBOX_LOAD_SOME);
+
+        memset(got, 0, sizeof(got));
+        if (ev_outbox_load_some(e->cfg.outbox, ids, k, got) != EV_OK) {
+            d->park_ids = before;
+            if (n == 0)
+                return -1;
+            break;
+        }
+        for (size_t i = 0; i < k; i++)
+            if (got[i].mem) /* a recorded job is in the store until the engine ends it */
+                out[n++] = got[i];
+        d->parked_from = ids[k - 1] + 1;
+    }
+    return (ssize_t)n;
+}
+
 static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
 {
     ev_outbox_job_t *jobs = NULL;
     size_t n = 0, b = backlog(d), room;
+    int all;
 
     if (atomic_load(&e->held) > MAX_HELD / 2) {
         if (b >= DEST_MIN_JOBS / 2)
@@ -1599,14 +1650,30 @@ static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
     }
     if (room > LOAD_BATCH)
         room = LOAD_BATCH;
-    if (atomic_load(&e->held) + room > MAX_HELD ||
-        ev_outbox_load_target(e->cfg.outbox, d->park_arn, d->parked_from, d->parked_to, room,
-                              &jobs, &n) != EV_OK)
+    if (atomic_load(&e->held) + room > MAX_HELD)
         return; /* the next round tries again */
+    if (d->park_ids.n > 0) {
+        ssize_t got;
+
+        jobs = ev_xcalloc(room, sizeof(*jobs));
+        got = read_parked_ids(e, d, room, jobs);
+        if (got < 0) {
+            free(jobs);
+            return;
+        }
+        n = (size_t)got;
+        all = d->park_ids.n == 0 && !d->park_full;
+    } else {
+        /* Beyond what was recorded: a scan of the rest of the range. */
+        if (ev_outbox_load_target(e->cfg.outbox, d->park_arn, d->parked_from, d->parked_to, room,
+                                  &jobs, &n) != EV_OK)
+            return;
+        all = n < room;
+        if (!all)
+            d->parked_from = jobs[n - 1].id + 1;
+    }
     atomic_fetch_add(&e->held, n);
-    if (n == room) {
-        d->parked_from = jobs[n - 1].id + 1;
-    } else { /* all read back: new jobs queue in memory again */
+    if (all) { /* all read back: new jobs queue in memory again */
         ev_info("delivery: %s: every job that waited in the store is back in memory "
                 "(last %lld)", d->arn, (long long)d->parked_to);
         e->nparked--;
@@ -1614,6 +1681,9 @@ static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
         d->parked_to = 0;
         free(d->park_arn);
         d->park_arn = NULL;
+        e->park_bytes -= ev_idq_bytes(&d->park_ids);
+        ev_idq_clear(&d->park_ids);
+        d->park_full = 0;
     }
     for (size_t i = 0; i < n; i++)
         arrive(e, &jobs[i], now, 0);
@@ -1877,6 +1947,8 @@ ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg,
     curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PER_DEST_INFLIGHT);
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 1024L);
     e->nsenders = e->cfg.senders;
+    if (e->cfg.park_id_bytes == 0)
+        e->cfg.park_id_bytes = PARK_ID_BYTES;
     if (e->nsenders <= 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -1945,6 +2017,7 @@ void ev_engine_stop(ev_engine_t *e)
         }
         free(d->arn);
         free(d->park_arn);
+        ev_idq_clear(&d->park_ids);
         free(d);
     }
     while (e->oauth) {

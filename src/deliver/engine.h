@@ -22,6 +22,7 @@ typedef struct {
     int64_t backoff_base_ms;         /* first retry delay bound (default 1 s) */
     int64_t backoff_cap_ms;          /* largest retry delay bound (default 60 s) */
     int senders;                     /* threads running HTTP transfers (0: two per core, <= 4) */
+    size_t park_id_bytes;            /* memory for parked ids, all destinations (0: 16 MiB) */
     /* Delivers to an event-bus target (put the event on that bus). */
     ev_err (*bus_put)(void *ud, const char *account, const char *region, const char *bus_arn,
                       const char *event, size_t len);

@@ -157,10 +157,13 @@ test('kill -9 under PutEvents load loses no acknowledged event', async (t) => {
 /* A destination at 1 invocation/s with a long queue: beyond the 2,048 jobs it
  * keeps in memory, its new jobs are parked in the store. Another destination's
  * events still arrive at once, before and after a kill -9, and when the slow
- * one speeds up every one of its events arrives. */
+ * one speeds up every one of its events arrives. The engine remembers only
+ * the first 300 parked ids (300 bytes: one byte per id here), so the rest is
+ * read back by a scan of the parked range: both ways are taken. */
 test('a long parked queue holds up no other destination and survives kill -9', async () => {
     const N = 2600;
-    let srv = await startServer({ extraArgs: RETRY_ARGS });
+    const env = { EVBRIDGE_PARK_ID_BYTES: '300' };
+    let srv = await startServer({ extraArgs: RETRY_ARGS, env, logLevel: 'info' });
     servers.push(srv);
     const dir = srv.dataDir;
     let eb = srv.eventbridge();
@@ -204,7 +207,7 @@ test('a long parked queue holds up no other destination and survives kill -9', a
 
     const exit = await srv.kill();
     assert.equal(exit.signal, 'SIGKILL');
-    srv = await startServer({ dataDir: dir, extraArgs: RETRY_ARGS });
+    srv = await startServer({ dataDir: dir, extraArgs: RETRY_ARGS, env, logLevel: 'info' });
     servers.push(srv);
     eb = srv.eventbridge();
     t0 = Date.now();
@@ -218,5 +221,11 @@ test('a long parked queue holds up no other destination and survives kill -9', a
     assert.ok(slow.length >= N && slow.length <= N + 10,
         `${slow.length} requests for ${N} slow events (at-least-once: only those in flight at the kill twice)`);
     assert.ok(before < 3000 && after < 3000, `fast events took ${before} / ${after} ms`);
+    for (const [what, line] of [
+        ['parked', `delivery: ${slowArn} has 2048 jobs in memory; its new jobs wait in the store`],
+        ['stopped remembering ids', `delivery: ${slowArn}: parked jobs from job `],
+        ['read back', `delivery: ${slowArn}: every job that waited in the store is back in memory`],
+    ])
+        assert.ok(srv.stderr.includes(line), `the restarted server ${what}`);
     await srv.stop();
 });
