@@ -34,6 +34,10 @@ typedef struct ev_call {
     ev_scope_t scope;  /* caller's account, request region */
     json_t *in;        /* request object (borrowed) */
     json_t *out;       /* response object the handler fills */
+    const char *body;  /* the raw request body (for ev_op_t.fast) */
+    size_t body_len;
+    char *out_raw;     /* a response already serialised (malloc'd): sent instead of out */
+    size_t out_raw_len;
     char *errmsg;      /* set by ev_fail */
     int64_t now_ms;    /* one timestamp for the whole call */
     const char *principal; /* caller's IAM ARN (arn:aws:iam::<account>:root) */
@@ -56,6 +60,15 @@ typedef struct {
 
 /* The handler of an X-Amz-Target value, or NULL. */
 const ev_op_t *ev_api_find(const char *target);
+
+/*
+ * The fast path of an op that has one (PutEvents): answers the call from the
+ * raw body (c->body; c->in is NULL) when the body is in the common form it
+ * reads, setting *rc (and c->out_raw or c->errmsg) and returning 1. Returns
+ * 0, having done nothing, for anything else: the call then takes the
+ * generic parse, validation and handler, which answer exactly as it would.
+ */
+int ev_api_fast(const char *target, ev_call_t *c, ev_err *rc);
 
 /* Records the error message of a failing call and returns e. */
 ev_err ev_fail(ev_call_t *c, ev_err e, const char *fmt, ...) EV_PRINTF(3, 4);

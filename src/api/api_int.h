@@ -85,4 +85,33 @@ EV_MUST_CHECK ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_r
 /* Frees the bus runtimes PutEvents built. */
 void ev__events_cleanup(void);
 
+/* One PutEvents entry, read from the parsed request (events.c) or straight
+ * from the body (events_fast.c). */
+typedef struct {
+    const char *source, *detail_type, *detail, *bus; /* NULL when absent */
+    const char *const *res;                          /* Resources */
+    size_t nres;
+    int has_time;    /* Time given, in any form */
+    int time_is_num; /* ... as a number: `time`, seconds since the epoch */
+    double time;
+} ev__pe_entry_t;
+
+/* PutEvents on 1 to 10 model-valid entries; the answer goes to c->out_raw. */
+ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *e, size_t n);
+
+/* PutEvents' fast path (see ev_api_fast). */
+int ev__put_events_fast(ev_call_t *c, ev_err *rc);
+
+/* Its reader: 0 when body[0..len) is a PutEvents request in the common form
+ * (then model-valid), its entries in out[0..*n) pointing into *mem; -1 for
+ * anything else (nothing to free). */
+#define EV__PE_MAX 10
+typedef struct {
+    char *arena;
+    const char **res;
+} ev__pe_mem_t;
+int ev__pe_read(const char *body, size_t len, ev__pe_entry_t out[EV__PE_MAX], size_t *n,
+                ev__pe_mem_t *mem);
+void ev__pe_free(ev__pe_mem_t *mem);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "api/api_int.h"
 #include "core/buf.h"
+#include "core/jcanon.h"
 #include "core/log.h"
 #include "match/match.h"
 #include "store/outbox.h"
@@ -260,15 +261,13 @@ static size_t utf8len(const char *s)
 }
 
 /* AWS's entry size: Time 14 bytes, Source, DetailType, Detail, Resources. */
-static size_t entry_size(const json_t *e)
+static size_t entry_size(const ev__pe_entry_t *e)
 {
-    json_t *res = json_object_get(e, "Resources"), *r;
-    size_t n = json_object_get(e, "Time") ? 14 : 0, i;
+    size_t n = e->has_time ? 14 : 0;
 
-    n += utf8len(ev__str(e, "Source")) + utf8len(ev__str(e, "DetailType")) +
-         utf8len(ev__str(e, "Detail"));
-    json_array_foreach(res, i, r)
-        n += utf8len(json_string_value(r));
+    n += utf8len(e->source) + utf8len(e->detail_type) + utf8len(e->detail);
+    for (size_t i = 0; i < e->nres; i++)
+        n += utf8len(e->res[i]);
     return n;
 }
 
@@ -289,18 +288,15 @@ static void add_json_string(ev_buf_t *b, const char *s)
 }
 
 /* The envelope, compact, in AWS's key order. */
-static void envelope(ev_buf_t *b, const ev_call_t *c, const char *id, const json_t *e,
+static void envelope(ev_buf_t *b, const ev_call_t *c, const char *id, const ev__pe_entry_t *e,
                      const char *time_iso, const char *detail)
 {
-    json_t *res = json_object_get(e, "Resources"), *r;
-    size_t i;
-
     ev_buf_adds(b, "{\"version\":\"0\",\"id\":");
     add_json_string(b, id);
     ev_buf_adds(b, ",\"detail-type\":");
-    add_json_string(b, ev__str(e, "DetailType"));
+    add_json_string(b, e->detail_type);
     ev_buf_adds(b, ",\"source\":");
-    add_json_string(b, ev__str(e, "Source"));
+    add_json_string(b, e->source);
     ev_buf_adds(b, ",\"account\":");
     add_json_string(b, c->scope.account);
     ev_buf_adds(b, ",\"time\":");
@@ -308,65 +304,74 @@ static void envelope(ev_buf_t *b, const ev_call_t *c, const char *id, const json
     ev_buf_adds(b, ",\"region\":");
     add_json_string(b, c->scope.region);
     ev_buf_adds(b, ",\"resources\":[");
-    json_array_foreach(res, i, r) {
+    for (size_t i = 0; i < e->nres; i++) {
         if (i)
             ev_buf_addc(b, ',');
-        add_json_string(b, json_string_value(r));
+        add_json_string(b, e->res[i]);
     }
     ev_buf_adds(b, "],\"detail\":");
     ev_buf_adds(b, detail);
     ev_buf_addc(b, '}');
 }
 
-static json_t *entry_error(const char *code, const char *msg)
-{
-    return json_pack("{s:s,s:s}", "ErrorCode", code, "ErrorMessage", msg);
-}
+/* A failed entry's answer. */
+typedef struct {
+    const char *code, *msg;
+} entry_err_t;
 
-/* Checks one entry; NULL when valid, else its error object. *detail: the
- * re-serialised Detail (malloc'd) of a valid entry. */
-static json_t *check_entry(const json_t *e, char **detail)
+/* Checks one entry: 0 when valid (*detail: the re-serialised Detail,
+ * malloc'd), else -1 and *err. */
+static int check_entry(const ev__pe_entry_t *e, char **detail, entry_err_t *err)
 {
-    const char *src = ev__str(e, "Source"), *dt = ev__str(e, "DetailType");
-    const char *d = ev__str(e, "Detail");
-    json_t *parsed;
+    const char *src = e->source, *dt = e->detail_type, *d = e->detail;
 
     *detail = NULL;
-    if (!src || !*src)
-        return entry_error("InvalidArgument",
-                           "Parameter Source is not valid. Reason: Source is a required argument.");
-    if (!dt || !*dt)
-        return entry_error("InvalidArgument", "Parameter DetailType is not valid. Reason: "
-                                              "DetailType is a required argument.");
-    if (!d || !*d)
-        return entry_error("InvalidArgument",
-                           "Parameter Detail is not valid. Reason: Detail is a required argument.");
-    parsed = json_loads(d, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(parsed)) {
-        json_decref(parsed);
-        return entry_error("MalformedDetail", "Detail is malformed.");
+    if (!src || !*src) {
+        *err = (entry_err_t){"InvalidArgument",
+                             "Parameter Source is not valid. Reason: Source is a required "
+                             "argument."};
+        return -1;
+    }
+    if (!dt || !*dt) {
+        *err = (entry_err_t){"InvalidArgument", "Parameter DetailType is not valid. Reason: "
+                                                "DetailType is a required argument."};
+        return -1;
+    }
+    if (!d || !*d) {
+        *err = (entry_err_t){"InvalidArgument",
+                             "Parameter Detail is not valid. Reason: Detail is a required "
+                             "argument."};
+        return -1;
     }
     {
-        /* Most details only lose their whitespace: no need to dump the tree. */
+        /* Most details are decided without a tree: the same compact form as
+         * jansson's parse and dump; jansson decides the rest. */
         size_t n = strlen(d);
         ev_buf_t out;
 
-        ev_buf_init(&out, n + 1);
-        if (ev_buf_json_compact_plain(&out, d, n) == 0) {
+        ev_buf_init(&out, 8 * n + 64); /* reals may grow: 0.1 is 0.10000000000000001 */
+        if (ev_json_canon_object(&out, d, n) == 0) {
             *detail = ev_buf_steal(&out, NULL);
         } else {
+            json_t *parsed = json_loads(d, JSON_REJECT_DUPLICATES, NULL);
+
             ev_buf_free(&out);
+            if (!json_is_object(parsed)) {
+                json_decref(parsed);
+                *err = (entry_err_t){"MalformedDetail", "Detail is malformed."};
+                return -1;
+            }
             *detail = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_decref(parsed);
         }
     }
-    json_decref(parsed);
     if (strncmp(src, "aws.", 4) == 0) {
         free(*detail);
         *detail = NULL;
-        return entry_error("NotAuthorizedForSourceException",
-                           "Not authorized for the source.");
+        *err = (entry_err_t){"NotAuthorizedForSourceException", "Not authorized for the source."};
+        return -1;
     }
-    return NULL;
+    return 0;
 }
 
 typedef struct {
@@ -497,70 +502,120 @@ out:
     return rc;
 }
 
-static ev_err put_events(ev_call_t *c)
+ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *entries, size_t n)
 {
-    json_t *entries = json_object_get(c->in, "Entries"), *e, *results = json_array();
     bus_rt_t *rts[10] = {0};
-    size_t i, total = 0, failed = 0;
+    char ids[10][37];
+    entry_err_t errs[10];
+    size_t total = 0, failed = 0;
     jobs_t jobs = {0};
     char now_iso[32];
+    ev_buf_t reply;
     ev_err rc = EV_OK;
 
-    json_array_foreach(entries, i, e)
-        total += entry_size(e);
-    if (total > MAX_ENTRIES_BYTES) {
-        rc = ev_fail(c, EV_ERR_VALIDATION,
-                     "Total size of the entries in the request is over the limit.");
-        goto out;
-    }
+    if (n > 10)
+        n = 10; /* the model allows no more */
+    for (size_t i = 0; i < n; i++)
+        total += entry_size(&entries[i]);
+    if (total > MAX_ENTRIES_BYTES)
+        return ev_fail(c, EV_ERR_VALIDATION,
+                       "Total size of the entries in the request is over the limit.");
     iso_time(c->now_ms, now_iso);
-    json_array_foreach(entries, i, e) {
-        char id[37], when[32], *detail = NULL, *bus;
-        json_t *err = check_entry(e, &detail), *t;
+    for (size_t i = 0; i < n; i++) {
+        const ev__pe_entry_t *e = &entries[i];
+        char when[32], *detail = NULL, *bus;
         ev_buf_t env;
         int64_t event_ms = c->now_ms;
 
-        if (err) {
-            json_array_append_new(results, err);
+        ids[i][0] = '\0';
+        if (check_entry(e, &detail, &errs[i]) != 0) {
             failed++;
             continue;
         }
-        ev_uuid4(id);
-        json_array_append_new(results, json_pack("{s:s}", "EventId", id));
-        t = json_object_get(e, "Time");
-        if (json_is_number(t))
-            event_ms = (int64_t)(json_number_value(t) * 1000.0);
+        ev_uuid4(ids[i]);
+        if (e->time_is_num)
+            event_ms = (int64_t)(e->time * 1000.0);
         iso_time(event_ms, when);
         ev_buf_init(&env, MAX_PAYLOAD_BYTES);
-        envelope(&env, c, id, e, when, detail);
+        envelope(&env, c, ids[i], e, when, detail);
         free(detail);
-        bus = ev__bus_name(c, ev__str(e, "EventBusName"));
+        bus = ev__bus_name(c, e->bus);
         rts[i] = acquire(c, bus);
         free(bus);
         if (!env.failed)
-            route_event(c, rts[i], id, env.p, env.len, now_iso, &jobs);
+            route_event(c, rts[i], ids[i], env.p, env.len, now_iso, &jobs);
         ev_buf_free(&env);
     }
     rc = ev_outbox_enqueue(c->app->outbox, jobs.jobs, jobs.n);
     if (rc) {
         rc = ev_fail(c, EV_ERR_INTERNAL, "The events could not be stored.");
-        goto out;
+    } else {
+        /* What jansson's compact dump of the same answer would be. */
+        ev_buf_init(&reply, (size_t)1 << 20);
+        ev_buf_printf(&reply, "{\"FailedEntryCount\":%zu,\"Entries\":[", failed);
+        for (size_t i = 0; i < n; i++) {
+            ev_buf_adds(&reply, i ? ",{" : "{");
+            if (ids[i][0]) {
+                ev_buf_adds(&reply, "\"EventId\":");
+                add_json_string(&reply, ids[i]);
+            } else {
+                ev_buf_adds(&reply, "\"ErrorCode\":");
+                add_json_string(&reply, errs[i].code);
+                ev_buf_adds(&reply, ",\"ErrorMessage\":");
+                add_json_string(&reply, errs[i].msg);
+            }
+            ev_buf_addc(&reply, '}');
+        }
+        ev_buf_adds(&reply, "]}");
+        c->out_raw = ev_buf_steal(&reply, &c->out_raw_len);
     }
-    json_object_set_new(c->out, "FailedEntryCount", json_integer((json_int_t)failed));
-    json_object_set(c->out, "Entries", results);
-out:
     for (size_t k = 0; k < 10; k++)
         if (rts[k])
             release(rts[k]);
     jobs_free(&jobs);
-    json_decref(results);
+    return rc;
+}
+
+/* The generic path: entries read from the parsed, validated request. */
+static ev_err put_events(ev_call_t *c)
+{
+    json_t *list = json_object_get(c->in, "Entries");
+    ev__pe_entry_t entries[10];
+    const char **res[10] = {0};
+    size_t n = json_array_size(list);
+    ev_err rc;
+
+    if (n > 10)
+        n = 10;
+    memset(entries, 0, sizeof(entries));
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(list, i), *t = json_object_get(e, "Time");
+        json_t *rl = json_object_get(e, "Resources"), *r;
+        ev__pe_entry_t *x = &entries[i];
+        size_t k;
+
+        x->source = ev__str(e, "Source");
+        x->detail_type = ev__str(e, "DetailType");
+        x->detail = ev__str(e, "Detail");
+        x->bus = ev__str(e, "EventBusName");
+        x->has_time = t != NULL;
+        x->time_is_num = json_is_number(t);
+        x->time = json_number_value(t);
+        res[i] = ev_xcalloc(json_array_size(rl) + 1, sizeof(char *));
+        json_array_foreach(rl, k, r)
+            res[i][x->nres++] = json_string_value(r);
+        x->res = res[i];
+    }
+    rc = ev__put_entries(c, entries, n);
+    for (size_t i = 0; i < n; i++)
+        free(res[i]);
     return rc;
 }
 
 ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_rule_t *r, int64_t when_ms)
 {
-    json_t *entry = json_pack("{s:s,s:s,s:[s]}", "Source", "aws.events", "DetailType",
-                              "Scheduled Event", "Resources", r->arn);
+    const char *res[1] = {r->arn};
+    const ev__pe_entry_t entry = {"aws.events", "Scheduled Event", "{}", NULL, res, 1, 0, 0, 0};
     ev_call_t c;
     ev_target_t *targets = NULL;
     size_t n = 0;
@@ -576,7 +631,7 @@ ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_rule_t *r, int6
     ev_uuid4(id);
     iso_time(when_ms, when);
     ev_buf_init(&env, MAX_PAYLOAD_BYTES);
-    envelope(&env, &c, id, entry, when, "{}");
+    envelope(&env, &c, id, &entry, when, "{}");
     rc = ev_store_begin(app->store, 0);
     if (rc == EV_OK) {
         rc = ev_store_target_list(app->store, sc, r->bus, r->name, &targets, &n);
@@ -622,7 +677,6 @@ ev_err ev__fire_scheduled(ev_app_t *app, ev_scope_t sc, const ev_rule_t *r, int6
     jobs_free(&jobs);
     ev_store_target_list_free(targets, n);
     ev_buf_free(&env);
-    json_decref(entry);
     return rc;
 }
 

@@ -27,6 +27,13 @@ const ev_op_t *ev_api_find(const char *target)
     return NULL;
 }
 
+int ev_api_fast(const char *target, ev_call_t *c, ev_err *rc)
+{
+    if (strcmp(target, "AWSEvents.PutEvents") == 0)
+        return ev__put_events_fast(c, rc);
+    return 0;
+}
+
 ev_err ev_api_init(ev_app_t *app, char *msg, size_t msglen)
 {
     (void)app;

@@ -30,13 +30,6 @@ void ev_buf_printf(ev_buf_t *b, const char *fmt, ...) EV_PRINTF(2, 3);
  * writes them); everything else, UTF-8 included, as it is.
  */
 void ev_buf_json_string(ev_buf_t *b, const char *s, size_t n, int upper);
-/*
- * Appends the compact form of s[0..n), a JSON text jansson accepted, when
- * compacting it only drops whitespace: no backslash, no number with a
- * fraction or an exponent, no -0 (jansson's dump rewrites those). Returns 0
- * when appended, -1 (nothing appended) when it needs a real re-serialisation.
- */
-int ev_buf_json_compact_plain(ev_buf_t *b, const char *s, size_t n);
 /* NUL-terminated contents (never NULL). */
 const char *ev_buf_cstr(ev_buf_t *b);
 /* Hands the contents to the caller (malloc'd, NUL-terminated); the buffer is reset. */

@@ -118,6 +118,17 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
         rc = EV_ERR_INVALID_SIG;
         goto fail;
     }
+    call.app = cfg->app;
+    call.scope.account = account_of(cfg, id->access_key);
+    call.scope.region = id->region[0] ? id->region : cfg->default_region;
+    call.now_ms = ev_now_ms();
+    snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", call.scope.account);
+    call.principal = principal;
+    call.host = header(req, "Host");
+    call.body = req->body;
+    call.body_len = req->body_len;
+    if (ev_api_fast(target, &call, &rc))
+        goto answered;
     if (req->body_len == 0) {
         body = json_object();
     } else {
@@ -132,15 +143,8 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
     rc = ev_validate(shape, body, &msg);
     if (rc)
         goto fail;
-    call.app = cfg->app;
-    call.scope.account = account_of(cfg, id->access_key);
-    call.scope.region = id->region[0] ? id->region : cfg->default_region;
     call.in = body;
     call.out = json_object();
-    call.now_ms = ev_now_ms();
-    snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", call.scope.account);
-    call.principal = principal;
-    call.host = header(req, "Host");
     if (op->writes == EV_OP_NO_TRANSACTION) {
         rc = op->fn(&call);
     } else {
@@ -148,6 +152,7 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
         if (rc == EV_OK)
             rc = ev_store_end(cfg->app->store, op->fn(&call));
     }
+answered:
     if (rc && call.after_failure && ev_store_begin(cfg->app->store, 1) == EV_OK)
         (void)ev_store_end(cfg->app->store, (call.after_failure(&call, call.after_failure_arg),
                                              EV_OK));
@@ -157,7 +162,15 @@ static void dispatch_json(const ev_server_cfg_t *cfg, const ev_request_t *req,
         call.errmsg = NULL;
         goto fail;
     }
-    json_reply(out, 200, call.out);
+    if (call.out_raw) {
+        out->status = 200;
+        out->content_type = JSON_TYPE;
+        out->body = call.out_raw;
+        out->body_len = call.out_raw_len;
+        call.out_raw = NULL;
+    } else {
+        json_reply(out, 200, call.out);
+    }
     goto out;
 fail:
     ev_route_error_reply(out, rc, msg);
@@ -168,6 +181,7 @@ out:
         ev_debug("%s -> %s", target, ev_err_type(rc));
     json_decref(call.out);
     json_decref(body);
+    free(call.out_raw);
     free(call.errmsg);
     free(msg);
 }

@@ -33,6 +33,7 @@ import {
     body,
     expectError,
     haveCommand,
+    signedRequest,
     startServer,
 } from './lib/server.mjs';
 
@@ -331,6 +332,73 @@ describe('request limits', () => {
 });
 
 /* =========================================================== AWS CLI */
+
+/* The server reads the common body straight from its bytes (src/api/events_fast.c) and
+ * leaves everything else to the generic parse and model validation. The same request
+ * sent both ways must get the same answer: a "\u0044etail" key (a \u escape the fast
+ * reader never takes) sends a body down the generic path without changing its meaning. */
+describe('the fast reader and the generic path answer alike', () => {
+    const entry = (o) => JSON.stringify(o);
+    const cases = {
+        'valid entries with Time, Resources, reals and a plain bus name': `{"Entries":[${entry({
+            Source: 'fast.src', DetailType: 't', Detail: '{"a": 1.5, "b": [1, -0, 0.1], "c": "x\\"y"}',
+            Resources: ['r1', 'arn:aws:s3:::b'], Time: 1700000000,
+        })},${entry({ Source: 'fast.src', DetailType: 't', Detail: '{}', EventBusName: 'default', Time: 1.7e9 })}]}`,
+        'per-entry errors in order': `{"Entries":[${[
+            { DetailType: 't', Detail: '{}' },
+            { Source: 's', DetailType: '', Detail: '{}' },
+            { Source: 's', DetailType: 't', Detail: '{"a":' },
+            { Source: 's', DetailType: 't', Detail: '[1]' },
+            { Source: 's', DetailType: 't', Detail: '{"a":1,"a":2}' },
+            { Source: 'aws.ec2', DetailType: 't', Detail: '{}' },
+            { Source: 's', DetailType: 't', Detail: '{"ok":true}' },
+        ].map(entry).join(',')}]}`,
+        'blanks everywhere': ' \n{ "Entries" : [ { "Source" : "s" , "DetailType" : "t" , ' +
+            '"Detail" : "{ \\"k\\" : [ 1 , 2 ] }" , "Resources" : [ ] } ] }\t',
+        'over 256 KiB in all': `{"Entries":[${entry({
+            Source: 's', DetailType: 't', Detail: `{"big":"${'x'.repeat(262140)}"}`,
+        })}]}`,
+    };
+    const generic = (b) => b.replace('"Detail"', '"\\u0044etail"');
+    const ids = (t) => t.replace(/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g, 'ID');
+    for (const [name, b] of Object.entries(cases)) {
+        test(name, async () => {
+            assert.notEqual(generic(b), b);
+            const target = 'AWSEvents.PutEvents';
+            const fast = await signedRequest(srv, { target, body: b });
+            const slow = await signedRequest(srv, { target, body: generic(b) });
+            assert.equal(fast.status, slow.status);
+            assert.equal(ids(fast.body), ids(slow.body));
+            assert.equal(fast.headers['content-type'], slow.headers['content-type']);
+        });
+    }
+
+    test('their answers, exactly', async () => {
+        const target = 'AWSEvents.PutEvents';
+        const ok = await signedRequest(srv, { target, body: cases['valid entries with Time, Resources, reals and a plain bus name'] });
+        assert.equal(ok.status, 200);
+        assert.equal(ids(ok.body), '{"FailedEntryCount":0,"Entries":[{"EventId":"ID"},{"EventId":"ID"}]}');
+        const errs = await signedRequest(srv, { target, body: cases['per-entry errors in order'] });
+        assert.equal(errs.status, 200);
+        const missing = (m) => `Parameter ${m} is not valid. Reason: ${m} is a required argument.`;
+        assert.deepEqual(errs.json.Entries.map((e) => e.EventId ? 'ok' : `${e.ErrorCode}: ${e.ErrorMessage}`), [
+            `InvalidArgument: ${missing('Source')}`,
+            `InvalidArgument: ${missing('DetailType')}`,
+            'MalformedDetail: Detail is malformed.',
+            'MalformedDetail: Detail is malformed.',
+            'MalformedDetail: Detail is malformed.',
+            'NotAuthorizedForSourceException: Not authorized for the source.',
+            'ok',
+        ]);
+        assert.equal(errs.json.FailedEntryCount, 6);
+        const big = await signedRequest(srv, { target, body: cases['over 256 KiB in all'] });
+        assert.equal(big.status, 400);
+        assert.deepEqual(big.json, {
+            __type: 'ValidationException',
+            message: 'Total size of the entries in the request is over the limit.',
+        });
+    });
+});
 
 describe('AWS CLI', () => {
     /* eventbridge-api-destinations/12-oauth-api-cmk-encryption/testEvent.json (aws-samples/serverless-patterns) */

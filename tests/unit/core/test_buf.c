@@ -72,76 +72,12 @@ static void test_json_string_matches_jansson(void **state)
     }
 }
 
-/* jansson's compact, order-preserving dump of text (which must parse). */
-static char *jansson_compact(const char *text)
-{
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    char *out;
-
-    assert_non_null(j);
-    out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    return out;
-}
-
-static int compact(const char *text, char **out)
-{
-    ev_buf_t b;
-    int rc;
-
-    ev_buf_init(&b, strlen(text) + 1);
-    ev_buf_adds(&b, "");
-    rc = ev_buf_json_compact_plain(&b, text, strlen(text));
-    *out = ev_buf_steal(&b, NULL);
-    return rc;
-}
-
-static void test_compact_plain(void **state)
-{
-    static const char *const plain[] = {
-        "{}",
-        " { \"a\" : 1 , \"b\":[ true,false , null ],\n\t\"c\": {\"d\": -12}} ",
-        "{\"s\":\"with spaces, commas: and {braces} [ok]\",\"n\":0,\"m\":-7,\"z\":[]}",
-        "{\"utf\":\"\xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80\",\"slash\":\"a/b\"}",
-        "{\"big\":9223372036854775807,\"small\":-9223372036854775808}",
-        "{\"k\":\"true false null 1.5e3\"}",
-        "{\"order\":1,\"a\":2,\"z\":{\"y\":[1,[2,[3]]]}}",
-    };
-    static const char *const rewritten[] = {
-        "{\"r\":1.5}",
-        "{\"r\":1e3}",
-        "{\"r\":2E-2}",
-        "{\"z\":-0}",
-        "{\"esc\":\"a\\/b\"}",
-        "{\"esc\":\"\\u00e9\"}",
-        "{\"q\":\"say \\\"hi\\\"\"}",
-    };
-    char *got, *want;
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-        assert_int_equal(compact(plain[i], &got), 0);
-        want = jansson_compact(plain[i]);
-        assert_string_equal(got, want);
-        free(got);
-        free(want);
-    }
-    for (size_t i = 0; i < sizeof(rewritten) / sizeof(rewritten[0]); i++) {
-        want = jansson_compact(rewritten[i]); /* each parses; jansson rewrites it */
-        assert_int_equal(compact(rewritten[i], &got), -1);
-        assert_string_equal(got, ""); /* nothing appended */
-        free(got);
-        free(want);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_sticks),
         cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_json_string_matches_jansson),
-        cmocka_unit_test(test_compact_plain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
