@@ -139,8 +139,8 @@ static int number(rd_t *r, double *out)
     return errno == ERANGE ? -1 : 0;
 }
 
-/* A bus name the model's pattern surely accepts (no ARN: those take the
- * generic path). */
+/* A bus name the model's pattern, [\.\-_A-Za-z0-9]+ after an optional ARN
+ * prefix, accepts (ARNs take the generic path). */
 static int plain_bus_name(const char *s, size_t n)
 {
     if (n < 1 || n > MAX_BUS_NAME)
@@ -148,8 +148,8 @@ static int plain_bus_name(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
 
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || digit(c) || c == '/' ||
-              c == '.' || c == '-' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || digit(c) || c == '.' ||
+              c == '-' || c == '_'))
             return 0;
     }
     return 1;

@@ -26,7 +26,7 @@ static void test_reads_the_common_body(void **state)
     (void)state;
     assert_int_equal(rd(" {\"Entries\": [{\"Source\":\"a\\\"b\\\\c\\/d\\n\",\"DetailType\":\"t\","
                         "\"Detail\":\"{\\\"k\\\": 1.5}\",\"Resources\":[\"r1\",\"\"],"
-                        "\"Time\":1700000000.25,\"EventBusName\":\"my.bus-1/x_y\"},"
+                        "\"Time\":1700000000.25,\"EventBusName\":\"my.bus-1.x_y\"},"
                         "{}, {\"Resources\":[]}]}\n",
                         e, &n, &mem),
                      0);
@@ -34,7 +34,7 @@ static void test_reads_the_common_body(void **state)
     assert_string_equal(e[0].source, "a\"b\\c/d\n");
     assert_string_equal(e[0].detail_type, "t");
     assert_string_equal(e[0].detail, "{\"k\": 1.5}");
-    assert_string_equal(e[0].bus, "my.bus-1/x_y");
+    assert_string_equal(e[0].bus, "my.bus-1.x_y");
     assert_int_equal(e[0].nres, 2);
     assert_string_equal(e[0].res[0], "r1");
     assert_string_equal(e[0].res[1], "");
@@ -66,6 +66,7 @@ static void test_leaves_the_rest_to_the_generic_path(void **state)
         "{\"Entries\":[{\"EventBusName\":\"\"}]}",
         "{\"Entries\":[{\"EventBusName\":\"arn:aws:events:us-east-1:1:event-bus/b\"}]}",
         "{\"Entries\":[{\"EventBusName\":\"a b\"}]}",
+        "{\"Entries\":[{\"EventBusName\":\"a/b\"}]}",
         "{\"Entries\":[{\"Time\":\"2024-01-01T00:00:00Z\"}]}",
         "{\"Entries\":[{\"Time\":1234567890123456}]}",            /* 16 digits */
         "{\"Entries\":[{\"Time\":1e999}]}",
