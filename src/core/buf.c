@@ -34,7 +34,8 @@ static int reserve(ev_buf_t *b, size_t extra)
     }
     need = b->len + extra + 1;
     if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
+        /* Most buffers hold an envelope or an answer of a few hundred bytes. */
+        size_t cap = b->cap ? b->cap : 256;
         char *p;
 
         while (cap < need)

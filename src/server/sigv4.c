@@ -7,9 +7,9 @@
 #include "server/sigv4.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,25 +469,83 @@ static int split_signed_headers(const char *list, char **copy /* OUT */,
 
 /* ---- crypto ---- */
 
+/*
+ * SHA-256 from an implementation fetched once: OpenSSL 3 looks EVP_sha256()
+ * and HMAC()'s algorithms up in its provider tables on every call, which cost
+ * more than hashing a whole request body.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static EVP_MD_CTX *sha256_begin(void)
+{
+    EVP_MD_CTX *c;
+
+    pthread_once(&sha256_once, sha256_fetch);
+    c = EVP_MD_CTX_new();
+    if (!sha256_md || !c || !EVP_DigestInit_ex2(c, sha256_md, NULL))
+        abort(); /* SHA-256 cannot fail short of a broken library */
+    return c;
+}
+
+static void sha256_end(EVP_MD_CTX *c, unsigned char md[32])
+{
+    unsigned int mdlen = 0;
+
+    if (!EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != 32)
+        abort();
+    EVP_MD_CTX_free(c);
+}
+
+static void sha256(const void *data, size_t len, unsigned char md[32])
+{
+    EVP_MD_CTX *c = sha256_begin();
+
+    if (!EVP_DigestUpdate(c, data, len))
+        abort();
+    sha256_end(c, md);
+}
+
+/* HMAC-SHA256 (RFC 2104) on that SHA-256. */
 static int hmac(const void *key, size_t keylen, const void *data, size_t len,
                 unsigned char out[32])
 {
-    unsigned int outlen = 0;
+    unsigned char k[64], pad[64], inner[32];
+    EVP_MD_CTX *c;
 
-    if (keylen > (size_t)INT32_MAX)
-        return -1;
-    if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &outlen) || outlen != 32)
-        return -1;
+    memset(k, 0, sizeof(k));
+    if (keylen > sizeof(k))
+        sha256(key, keylen, k);
+    else
+        memcpy(k, key, keylen);
+    for (size_t i = 0; i < sizeof(k); i++)
+        pad[i] = k[i] ^ 0x36;
+    c = sha256_begin();
+    if (!EVP_DigestUpdate(c, pad, sizeof(pad)) || !EVP_DigestUpdate(c, data, len))
+        abort();
+    sha256_end(c, inner);
+    for (size_t i = 0; i < sizeof(k); i++)
+        pad[i] = k[i] ^ 0x5c;
+    c = sha256_begin();
+    if (!EVP_DigestUpdate(c, pad, sizeof(pad)) || !EVP_DigestUpdate(c, inner, sizeof(inner)))
+        abort();
+    sha256_end(c, out);
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(inner, sizeof(inner));
     return 0;
 }
 
 static void sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[32];
-    unsigned int mdlen = 0;
 
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-        abort(); /* SHA-256 cannot fail short of a broken library */
+    sha256(data, len, md);
     ev_hex(md, 32, out);
 }
 
