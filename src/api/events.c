@@ -291,6 +291,11 @@ static void add_json_string(ev_buf_t *b, const char *s)
 static void envelope(ev_buf_t *b, const ev_call_t *c, const char *id, const ev__pe_entry_t *e,
                      const char *time_iso, const char *detail)
 {
+    size_t size = 160 + strlen(detail) + utf8len(e->detail_type) + utf8len(e->source);
+
+    for (size_t i = 0; i < e->nres; i++)
+        size += utf8len(e->res[i]) + 3;
+    ev_buf_reserve(b, size); /* one allocation for most envelopes */
     ev_buf_adds(b, "{\"version\":\"0\",\"id\":");
     add_json_string(b, id);
     ev_buf_adds(b, ",\"detail-type\":");
@@ -426,6 +431,7 @@ static void route_event(ev_call_t *c, bus_rt_t *rt, const char *id, const char *
             if (!r->targets[x].xform)
                 continue;
             ev_buf_init(&payload, MAX_PAYLOAD_BYTES);
+            ev_buf_reserve(&payload, len + 64);
             if (ev_xform_apply(r->targets[x].xform, env, len, &vars, &payload) != EV_OK ||
                 payload.failed) {
                 /* AWS too sends nothing when a template renders no payload. */
@@ -552,6 +558,7 @@ ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *entries, size_t n)
     } else {
         /* What jansson's compact dump of the same answer would be. */
         ev_buf_init(&reply, (size_t)1 << 20);
+        ev_buf_reserve(&reply, 64 + 64 * n);
         ev_buf_printf(&reply, "{\"FailedEntryCount\":%zu,\"Entries\":[", failed);
         for (size_t i = 0; i < n; i++) {
             ev_buf_adds(&reply, i ? ",{" : "{");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "core/jcanon.h"
 #include "util/util.h"
 
 #define MAX_BUS_NAME 1600  /* NonPartnerEventBusNameOrArn */
@@ -98,42 +99,17 @@ static int digit(char c)
 /* A JSON number read as jansson's json_number_value would give it. */
 static int number(rd_t *r, double *out)
 {
-    size_t st, intd;
-    int real = 0;
+    size_t end, intd;
+    int real;
     char tmp[64];
 
     ws(r);
-    st = r->i;
-    if (r->i < r->n && r->s[r->i] == '-')
-        r->i++;
-    if (r->i >= r->n || !digit(r->s[r->i]))
+    end = ev_json_number_end(r->s, r->n, r->i, &real, &intd);
+    if (!end || (!real && intd > MAX_TIME_DIGITS) || end - r->i >= sizeof(tmp))
         return -1;
-    if (r->s[r->i] == '0')
-        r->i++;
-    else
-        while (r->i < r->n && digit(r->s[r->i]))
-            r->i++;
-    intd = r->i - st;
-    if (r->i < r->n && r->s[r->i] == '.') {
-        real = 1;
-        if (++r->i >= r->n || !digit(r->s[r->i]))
-            return -1;
-        while (r->i < r->n && digit(r->s[r->i]))
-            r->i++;
-    }
-    if (r->i < r->n && (r->s[r->i] == 'e' || r->s[r->i] == 'E')) {
-        real = 1;
-        if (++r->i < r->n && (r->s[r->i] == '+' || r->s[r->i] == '-'))
-            r->i++;
-        if (r->i >= r->n || !digit(r->s[r->i]))
-            return -1;
-        while (r->i < r->n && digit(r->s[r->i]))
-            r->i++;
-    }
-    if ((!real && intd > MAX_TIME_DIGITS) || r->i - st >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, r->s + st, r->i - st);
-    tmp[r->i - st] = '\0';
+    memcpy(tmp, r->s + r->i, end - r->i);
+    tmp[end - r->i] = '\0';
+    r->i = end;
     errno = 0;
     *out = strtod(tmp, NULL);
     return errno == ERANGE ? -1 : 0;

@@ -49,6 +49,12 @@ static int reserve(ev_buf_t *b, size_t extra)
     return 0;
 }
 
+void ev_buf_reserve(ev_buf_t *b, size_t extra)
+{
+    if (!b->failed && extra <= b->limit && b->len <= b->limit - extra)
+        (void)reserve(b, extra);
+}
+
 void ev_buf_add(ev_buf_t *b, const void *data, size_t n)
 {
     if (reserve(b, n) != 0)

@@ -20,6 +20,8 @@ typedef struct {
 
 void ev_buf_init(ev_buf_t *b, size_t limit);
 void ev_buf_free(ev_buf_t *b);
+/* Makes room for `extra` more bytes at once (a hint: never fails the buffer). */
+void ev_buf_reserve(ev_buf_t *b, size_t extra);
 void ev_buf_add(ev_buf_t *b, const void *data, size_t n);
 void ev_buf_addc(ev_buf_t *b, char c);
 void ev_buf_adds(ev_buf_t *b, const char *s);

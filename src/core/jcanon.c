@@ -123,13 +123,12 @@ static int real_out(ev_buf_t *b, const char *tok, size_t len)
     return 0;
 }
 
-/* Appends the number at s[i]; its end, or 0 to ask jansson. */
-static size_t number(ev_buf_t *b, const char *s, size_t n, size_t i)
+size_t ev_json_number_end(const char *s, size_t n, size_t i, int *real, size_t *int_digits)
 {
-    size_t st = i, intd;
-    int real = 0;
+    size_t st = i;
 
-    if (s[i] == '-')
+    *real = 0;
+    if (i < n && s[i] == '-')
         i++;
     if (i >= n || !digit(s[i]))
         return 0;
@@ -138,16 +137,16 @@ static size_t number(ev_buf_t *b, const char *s, size_t n, size_t i)
     else
         while (i < n && digit(s[i]))
             i++;
-    intd = i - st - (s[st] == '-');
+    *int_digits = i - st - (s[st] == '-');
     if (i < n && s[i] == '.') {
-        real = 1;
+        *real = 1;
         if (++i >= n || !digit(s[i]))
             return 0;
         while (i < n && digit(s[i]))
             i++;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        real = 1;
+        *real = 1;
         if (++i < n && (s[i] == '+' || s[i] == '-'))
             i++;
         if (i >= n || !digit(s[i]))
@@ -155,15 +154,26 @@ static size_t number(ev_buf_t *b, const char *s, size_t n, size_t i)
         while (i < n && digit(s[i]))
             i++;
     }
+    return i;
+}
+
+/* Appends the number at s[i]; its end, or 0 to ask jansson. */
+static size_t number(ev_buf_t *b, const char *s, size_t n, size_t i)
+{
+    size_t end, intd;
+    int real;
+
+    if (!(end = ev_json_number_end(s, n, i, &real, &intd)))
+        return 0;
     if (real)
-        return real_out(b, s + st, i - st) == 0 ? i : 0;
+        return real_out(b, s + i, end - i) == 0 ? end : 0;
     if (intd > MAX_INT_DIGITS)
         return 0;
-    if (intd == 1 && s[st] == '-' && s[st + 1] == '0')
+    if (intd == 1 && s[i] == '-' && s[i + 1] == '0')
         ev_buf_addc(b, '0'); /* -0 is the integer 0 */
     else
-        ev_buf_add(b, s + st, i - st);
-    return i;
+        ev_buf_add(b, s + i, end - i);
+    return end;
 }
 
 int ev_json_canon_object(ev_buf_t *b, const char *s, size_t n)

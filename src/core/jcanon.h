@@ -21,4 +21,9 @@
  * appended to b), -1 when jansson must decide (nothing appended). */
 int ev_json_canon_object(ev_buf_t *b, const char *s, size_t n);
 
+/* The end (exclusive) of the JSON number (RFC 8259 grammar) at s[i], or 0 if
+ * none starts there; *real: it has a fraction or an exponent; *int_digits:
+ * the digits before them. */
+size_t ev_json_number_end(const char *s, size_t n, size_t i, int *real, size_t *int_digits);
+
 #endif
