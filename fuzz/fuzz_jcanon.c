@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_jcanon.c - libFuzzer driver for core/jcanon.c: whenever
- * ev_json_canon_object answers, jansson must agree exactly: it parses the
+ * ev_jcanon_object answers, jansson must agree exactly: it parses the
  * input (JSON_REJECT_DUPLICATES) as an object and dumps (JSON_COMPACT |
  * JSON_PRESERVE_ORDER) the very bytes appended. An answer of "ask jansson"
  * must leave the buffer as it was.
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size] = '\0';
     ev_buf_init(&b, 1 << 20);
     ev_buf_adds(&b, "prefix");
-    if (ev_json_canon_object(&b, s, size) == 0) {
+    if (ev_jcanon_object(&b, s, size) == 0) {
         json_t *j = json_loadb(s, size, JSON_REJECT_DUPLICATES, NULL);
         char *d;
 

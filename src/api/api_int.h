@@ -97,7 +97,7 @@ typedef struct {
 } ev__pe_entry_t;
 
 /* PutEvents on 1 to 10 model-valid entries; the answer goes to c->out_raw. */
-ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *e, size_t n);
+EV_MUST_CHECK ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *e, size_t n);
 
 /* PutEvents' fast path (see ev_api_fast). */
 int ev__put_events_fast(ev_call_t *c, ev_err *rc);
@@ -110,8 +110,8 @@ typedef struct {
     char *arena;
     const char **res;
 } ev__pe_mem_t;
-int ev__pe_read(const char *body, size_t len, ev__pe_entry_t out[EV__PE_MAX], size_t *n,
-                ev__pe_mem_t *mem);
+EV_MUST_CHECK int ev__pe_read(const char *body, size_t len, ev__pe_entry_t out[EV__PE_MAX],
+                              size_t *n, ev__pe_mem_t *mem);
 void ev__pe_free(ev__pe_mem_t *mem);
 
 #endif

@@ -328,55 +328,48 @@ typedef struct {
  * malloc'd), else -1 and *err. */
 static int check_entry(const ev__pe_entry_t *e, char **detail, entry_err_t *err)
 {
-    const char *src = e->source, *dt = e->detail_type, *d = e->detail;
+    const char *d = e->detail;
+    size_t n = d ? strlen(d) : 0;
+    ev_buf_t out;
 
     *detail = NULL;
-    if (!src || !*src) {
-        *err = (entry_err_t){"InvalidArgument",
-                             "Parameter Source is not valid. Reason: Source is a required "
-                             "argument."};
-        return -1;
-    }
-    if (!dt || !*dt) {
+    *err = (entry_err_t){NULL, NULL};
+    if (!e->source || !*e->source) {
+        *err = (entry_err_t){"InvalidArgument", "Parameter Source is not valid. Reason: "
+                                                "Source is a required argument."};
+    } else if (!e->detail_type || !*e->detail_type) {
         *err = (entry_err_t){"InvalidArgument", "Parameter DetailType is not valid. Reason: "
                                                 "DetailType is a required argument."};
-        return -1;
-    }
-    if (!d || !*d) {
-        *err = (entry_err_t){"InvalidArgument",
-                             "Parameter Detail is not valid. Reason: Detail is a required "
-                             "argument."};
-        return -1;
-    }
-    {
+    } else if (n == 0) {
+        *err = (entry_err_t){"InvalidArgument", "Parameter Detail is not valid. Reason: "
+                                                "Detail is a required argument."};
+    } else {
         /* Most details are decided without a tree: the same compact form as
          * jansson's parse and dump; jansson decides the rest. */
-        size_t n = strlen(d);
-        ev_buf_t out;
-
         ev_buf_init(&out, 8 * n + 64); /* reals may grow: 0.1 is 0.10000000000000001 */
-        if (ev_json_canon_object(&out, d, n) == 0) {
+        if (ev_jcanon_object(&out, d, n) == 0) {
             *detail = ev_buf_steal(&out, NULL);
         } else {
             json_t *parsed = json_loads(d, JSON_REJECT_DUPLICATES, NULL);
 
-            ev_buf_free(&out);
-            if (!json_is_object(parsed)) {
-                json_decref(parsed);
+            if (json_is_object(parsed)) {
+                *detail = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (!*detail)
+                    abort(); /* out of memory, as ev_xmalloc */
+            } else {
                 *err = (entry_err_t){"MalformedDetail", "Detail is malformed."};
-                return -1;
             }
-            *detail = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
             json_decref(parsed);
         }
+        ev_buf_free(&out);
+        if (*detail && strncmp(e->source, "aws.", 4) == 0) {
+            free(*detail);
+            *detail = NULL;
+            *err = (entry_err_t){"NotAuthorizedForSourceException",
+                                 "Not authorized for the source."};
+        }
     }
-    if (strncmp(src, "aws.", 4) == 0) {
-        free(*detail);
-        *detail = NULL;
-        *err = (entry_err_t){"NotAuthorizedForSourceException", "Not authorized for the source."};
-        return -1;
-    }
-    return 0;
+    return err->code ? -1 : 0;
 }
 
 typedef struct {
@@ -539,7 +532,8 @@ ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *entries, size_t n)
             continue;
         }
         ev_uuid4(ids[i]);
-        if (e->time_is_num)
+        /* A Time outside years 1 to 9999 is not a time: the call's own is used. */
+        if (e->time_is_num && e->time > -62135596800.0 && e->time < 253402300800.0)
             event_ms = (int64_t)(e->time * 1000.0);
         iso_time(event_ms, when);
         ev_buf_init(&env, MAX_PAYLOAD_BYTES);
@@ -574,7 +568,12 @@ ev_err ev__put_entries(ev_call_t *c, const ev__pe_entry_t *entries, size_t n)
             ev_buf_addc(&reply, '}');
         }
         ev_buf_adds(&reply, "]}");
-        c->out_raw = ev_buf_steal(&reply, &c->out_raw_len);
+        if (reply.failed) { /* cannot happen: 10 entries are far below the limit */
+            ev_buf_free(&reply);
+            rc = ev_fail(c, EV_ERR_INTERNAL, "The answer could not be written.");
+        } else {
+            c->out_raw = ev_buf_steal(&reply, &c->out_raw_len);
+        }
     }
     for (size_t k = 0; k < 10; k++)
         if (rts[k])

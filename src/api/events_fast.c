@@ -104,7 +104,7 @@ static int number(rd_t *r, double *out)
     char tmp[64];
 
     ws(r);
-    end = ev_json_number_end(r->s, r->n, r->i, &real, &intd);
+    end = ev_jcanon_number_end(r->s, r->n, r->i, &real, &intd);
     if (!end || (!real && intd > MAX_TIME_DIGITS) || end - r->i >= sizeof(tmp))
         return -1;
     memcpy(tmp, r->s + r->i, end - r->i);

@@ -123,7 +123,7 @@ static int real_out(ev_buf_t *b, const char *tok, size_t len)
     return 0;
 }
 
-size_t ev_json_number_end(const char *s, size_t n, size_t i, int *real, size_t *int_digits)
+size_t ev_jcanon_number_end(const char *s, size_t n, size_t i, int *real, size_t *int_digits)
 {
     size_t st = i;
 
@@ -163,7 +163,7 @@ static size_t number(ev_buf_t *b, const char *s, size_t n, size_t i)
     size_t end, intd;
     int real;
 
-    if (!(end = ev_json_number_end(s, n, i, &real, &intd)))
+    if (!(end = ev_jcanon_number_end(s, n, i, &real, &intd)))
         return 0;
     if (real)
         return real_out(b, s + i, end - i) == 0 ? end : 0;
@@ -176,13 +176,13 @@ static size_t number(ev_buf_t *b, const char *s, size_t n, size_t i)
     return end;
 }
 
-int ev_json_canon_object(ev_buf_t *b, const char *s, size_t n)
+int ev_jcanon_object(ev_buf_t *b, const char *s, size_t n)
 {
     jkey_t keys[MAX_KEYS];
     size_t first[MAX_DEPTH]; /* keys[first[d]..nkeys): the open object's keys at depth d */
     char open[MAX_DEPTH];
     size_t start = b->len, nkeys = 0, i = ws(s, n, 0), e;
-    int depth = 0;
+    int depth = 0, failed = b->failed;
 
     if (i >= n || s[i] != '{')
         goto ask;
@@ -269,6 +269,7 @@ key:
     goto value;
 ask:
     b->len = start;
+    b->failed = failed;
     if (b->p)
         b->p[start] = '\0';
     return -1;

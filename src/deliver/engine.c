@@ -1663,6 +1663,12 @@ static void unpark(ev_engine_t *e, dest_t *d, int64_t now)
         }
         n = (size_t)got;
         all = d->park_ids.n == 0 && !d->park_full;
+        if (d->park_ids.n == 0 && d->park_full) {
+            /* Every recorded id is back and the rest is scanned for: the
+             * memory goes back to the other destinations' budget. */
+            e->park_bytes -= ev_idq_bytes(&d->park_ids);
+            ev_idq_clear(&d->park_ids);
+        }
     } else {
         /* Beyond what was recorded: a scan of the rest of the range. */
         if (ev_outbox_load_target(e->cfg.outbox, d->park_arn, d->parked_from, d->parked_to, room,

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 typedef struct {
     uint8_t *p;
     size_t len, cap, off; /* bytes stored, allocated, already read */
@@ -24,8 +26,10 @@ typedef struct {
 
 /* Appends `id`, which must be greater than every id pushed before. Returns 0,
  * or -1 (nothing changed) when the queue would grow past `max_bytes`
- * allocated. `*grown` receives the bytes the allocation grew by (0 or more). */
-int ev_idq_push(ev_idq_t *q, int64_t id, size_t max_bytes, size_t *grown);
+ * allocated. `*grown` receives the bytes the allocation grew by (0 or more).
+ * Pop never reallocates: a copy of the struct taken before a pop restores
+ * it, as long as nothing was pushed in between. */
+EV_MUST_CHECK int ev_idq_push(ev_idq_t *q, int64_t id, size_t max_bytes, size_t *grown);
 
 /* Takes up to `max` ids, oldest first, into `out`; returns how many. */
 size_t ev_idq_pop(ev_idq_t *q, int64_t *out, size_t max);

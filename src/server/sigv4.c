@@ -512,8 +512,8 @@ static void sha256(const void *data, size_t len, unsigned char md[32])
 }
 
 /* HMAC-SHA256 (RFC 2104) on that SHA-256. */
-static int hmac(const void *key, size_t keylen, const void *data, size_t len,
-                unsigned char out[32])
+static void hmac(const void *key, size_t keylen, const void *data, size_t len,
+                 unsigned char out[32])
 {
     unsigned char k[64], pad[64], inner[32];
     EVP_MD_CTX *c;
@@ -538,7 +538,6 @@ static int hmac(const void *key, size_t keylen, const void *data, size_t len,
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(pad, sizeof(pad));
     OPENSSL_cleanse(inner, sizeof(inner));
-    return 0;
 }
 
 static void sha256_hex(const void *data, size_t len, char out[65])
@@ -556,25 +555,22 @@ static int derive_key_uncached(const char *secret, const char *date8, const char
     size_t slen = strlen(secret);
     char *k0;
     unsigned char k1[32], k2[32], k3[32];
-    int rc = -1;
 
     if (slen > SIGV4_MAX_CANON)
         return -1;
     k0 = ev_xmalloc(slen + 5);
     memcpy(k0, "AWS4", 4);
     memcpy(k0 + 4, secret, slen + 1);
-    if (hmac(k0, slen + 4, date8, 8, k1) || hmac(k1, 32, region, strlen(region), k2) ||
-        hmac(k2, 32, service, strlen(service), k3) ||
-        hmac(k3, 32, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), key))
-        goto out;
-    rc = 0;
-out:
+    hmac(k0, slen + 4, date8, 8, k1);
+    hmac(k1, 32, region, strlen(region), k2);
+    hmac(k2, 32, service, strlen(service), k3);
+    hmac(k3, 32, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), key);
     OPENSSL_cleanse(k0, slen + 4);
     OPENSSL_cleanse(k1, sizeof(k1));
     OPENSSL_cleanse(k2, sizeof(k2));
     OPENSSL_cleanse(k3, sizeof(k3));
     free(k0);
-    return rc;
+    return 0;
 }
 
 /*
@@ -674,8 +670,7 @@ static ev_err compute_sig(const ev_sigv4_req_t *r, const qlist_t *q, int skip_si
         goto out;
     if (derive_key(secret, date8, region, service, key))
         goto out;
-    if (hmac(key, sizeof(key), sts.p, sts.n, mac))
-        goto out;
+    hmac(key, sizeof(key), sts.p, sts.n, mac);
     ev_hex(mac, sizeof(mac), sig);
     rc = EV_OK;
 out:

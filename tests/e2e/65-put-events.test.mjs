@@ -355,6 +355,9 @@ describe('the fast reader and the generic path answer alike', () => {
         ].map(entry).join(',')}]}`,
         'blanks everywhere': ' \n{ "Entries" : [ { "Source" : "s" , "DetailType" : "t" , ' +
             '"Detail" : "{ \\"k\\" : [ 1 , 2 ] }" , "Resources" : [ ] } ] }\t',
+        'a Time no date can hold (the call\'s own time is used)': `{"Entries":[${entry({
+            Source: 's', DetailType: 't', Detail: '{}', Time: 1e300,
+        })},${entry({ Source: 's', DetailType: 't', Detail: '{}', Time: -1e300 })}]}`,
         'over 256 KiB in all': `{"Entries":[${entry({
             Source: 's', DetailType: 't', Detail: `{"big":"${'x'.repeat(262140)}"}`,
         })}]}`,

@@ -24,7 +24,7 @@ static char *canon(const char *s)
     char *d;
 
     ev_buf_init(&b, 1 << 20);
-    if (ev_json_canon_object(&b, s, strlen(s)) != 0) {
+    if (ev_jcanon_object(&b, s, strlen(s)) != 0) {
         assert_int_equal(b.len, 0);
         ev_buf_free(&b);
         return NULL;
