@@ -14,8 +14,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,11 +142,7 @@ static void *sender_main(void *arg)
      * caller waiting for its answer) goes first; deliveries are durable and
      * catch up. Measured on 2 cores: ingest 18.7-21.5k events/s with senders
      * at nice 5, 11.6-13.1k at nice 0, the same drain rate either way. */
-    {
-        const char *v = getenv("EVBRIDGE_SENDER_NICE");
-
-        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), v ? atoi(v) : SENDER_NICE);
-    }
+    ev_thread_nice("EVBRIDGE_SENDER_NICE", SENDER_NICE);
     while (!atomic_load(&s->stop)) {
         vec_t tmp;
         int running = 0, n, wait = WAIT_MAX_MS;

@@ -25,6 +25,8 @@
 #include "core/log.h"
 #include "util/util.h"
 
+#define WRITER_NICE (-5)
+
 enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 
 #define CHECKPOINT_PAGES 10000 /* WAL pages (40 MB) that wake the checkpointer: outbox pages
@@ -322,6 +324,10 @@ static void *writer_main(void *arg)
     ev_outbox_t *o = arg;
 
     pthread_setname_np(pthread_self(), "ev-outbox");
+    /* Every PutEvents waits for this thread's commits: when the CPU is short
+     * it runs first (where the process may raise a priority). Measured on 2
+     * cores under load: a commit took 13-25 ms instead of 54-66. */
+    ev_thread_nice("EVBRIDGE_WRITER_NICE", WRITER_NICE);
     pthread_mutex_lock(&o->lock);
     for (;;) {
         item_t *chain, *next;

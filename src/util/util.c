@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t ev_now_ms(void)
 {
@@ -208,4 +211,11 @@ char *ev_xasprintf(const char *fmt, ...)
     if (rc < 0)
         oom();
     return s;
+}
+
+void ev_thread_nice(const char *env, int def)
+{
+    const char *v = getenv(env);
+
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), v ? atoi(v) : def);
 }

@@ -46,4 +46,9 @@ char *ev_xstrndup(const char *s, size_t n);
 /* asprintf that aborts on failure. */
 char *ev_xasprintf(const char *fmt, ...) EV_PRINTF(1, 2);
 
+/* Sets the calling thread's nice value: the environment variable `env` if
+ * set, else `def`. Best effort: a value the process may not take (below 0
+ * without CAP_SYS_NICE) leaves the thread as it was. */
+void ev_thread_nice(const char *env, int def);
+
 #endif
