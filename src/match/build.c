@@ -1141,6 +1141,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     bctx_t b;
     ev_matcher_t *m = ev__mx_calloc(1, sizeof(ev_matcher_t));
     uint64_t *tags;
+    uint32_t *rule_nconj, *rkid_clause; /* rkid_clause: per rule-trie node, 1 + clause */
     size_t i, j, ntags = 0, nkids = 0;
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
@@ -1214,8 +1215,13 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     }
 
     /* Rule trie. */
+    m->cdir = ev__mx_calloc(m->nclauses + 1, sizeof(ev__cdir_t));
+    rule_nconj = ev__mx_calloc(m->nrules + 1, sizeof(uint32_t));
+    for (i = 0; i < b.conjs.n; i++)
+        rule_nconj[b.conjs.p[i].rule]++;
     m->nrnodes = (uint32_t)b.rnodes.n;
     m->rnodes = ev__mx_calloc(b.rnodes.n, sizeof(ev__rnode_t));
+    rkid_clause = ev__mx_calloc(b.rnodes.n + 1, sizeof(uint32_t));
     for (i = 0; i < b.rnodes.n; i++)
         nkids += b.rnodes.p[i].kids.n;
     m->kid_clause = ev__mx_alloc((nkids + 1) * sizeof(uint32_t));
@@ -1231,6 +1237,30 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         for (j = 0; j < bn->kids.n; j++, nkids++) {
             m->kid_clause[nkids] = bn->kids.p[j].clause;
             m->kid_node[nkids] = bn->kids.p[j].node;
+            if (i == 0) {
+                m->cdir[bn->kids.p[j].clause].rkid = bn->kids.p[j].node;
+                rkid_clause[bn->kids.p[j].node] = bn->kids.p[j].clause + 1;
+            }
+        }
+        if (rkid_clause[i]) {
+            /*
+             * A child of the root whose terms include the only conjunct of a
+             * rule, with its one REQ item: the clause alone decides the rule.
+             */
+            u32v_t direct = {0};
+            size_t k = 0;
+
+            for (j = 0; j < bn->terms.n; j++) {
+                const ev__conj_t *cj = &b.conjs.p[bn->terms.p[j]];
+
+                if (cj->nitem == 1 && !cj->has_neg && rule_nconj[cj->rule] == 1)
+                    EV__VEC_PUSH(&direct, cj->rule);
+                else
+                    bn->terms.p[k++] = bn->terms.p[j];
+            }
+            bn->terms.n = k;
+            m->cdir[rkid_clause[i] - 1].direct = span_of(&b, direct.p, direct.n);
+            EV__VEC_FREE(&direct);
         }
         {
             ev__span_t s = span_of(&b, bn->terms.p, bn->terms.n);
@@ -1241,6 +1271,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         EV__VEC_FREE(&bn->kids);
         EV__VEC_FREE(&bn->terms);
     }
+    free(rule_nconj);
+    free(rkid_clause);
     m->conjs = b.conjs.p;
     m->nconjs = (uint32_t)b.conjs.n;
     m->items = b.items.p;
@@ -1308,6 +1340,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
                  m->nkents * sizeof(ev__kent_t) + (m->kmask + 1) * 4 + m->nids * 4 + m->nblob +
                  m->nwcps * sizeof(ev__wcp_t) + m->nclauses + m->nslots * 4 +
                  m->nrnodes * sizeof(ev__rnode_t) + nkids * 8 + m->nconjs * sizeof(ev__conj_t) +
+                 m->nclauses * sizeof(ev__cdir_t) +
                  m->nitems * sizeof(ev__item_t) + m->nrules * 8;
 
     EV__VEC_FREE(&b.vms);
@@ -1376,6 +1409,7 @@ static void matcher_free(ev_matcher_t *m)
     free(m->rnodes);
     free(m->kid_clause);
     free(m->kid_node);
+    free(m->cdir);
     free(m->conjs);
     free(m->items);
     free(m->tags);

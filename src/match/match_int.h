@@ -447,6 +447,15 @@ typedef struct {
     uint32_t presence; /* ABS, OPT: the exists:true clause of the same path */
 } ev__item_t;
 
+/*
+ * Per clause, for collecting matches from the clauses hit: the root's rule-trie
+ * child for it, and the rules it alone decides (one conjunct with one REQ item).
+ */
+typedef struct {
+    uint32_t rkid;     /* 0: no child of the root */
+    ev__span_t direct; /* rule indexes in ev_matcher.ids */
+} ev__cdir_t;
+
 typedef struct {
     uint32_t rule;
     uint32_t item_off, nitem; /* items sorted by field path */
@@ -479,6 +488,7 @@ struct ev_matcher {
     uint32_t nrnodes;
     uint32_t *kid_clause;
     uint32_t *kid_node;
+    ev__cdir_t *cdir;       /* per clause */
     ev__conj_t *conjs;
     uint32_t nconjs;
     ev__item_t *items;

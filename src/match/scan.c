@@ -1893,30 +1893,54 @@ static int conj_holds(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__co
 
 /* --- the rule trie ------------------------------------------------------------------ */
 
+/* Checks the terminal conjuncts of rule-trie node rn; -1 when out of budget. */
+static inline int collect_terms(const ev_matcher_t *m, ev_match_scratch_t *s,
+                                const ev__rnode_t *rn)
+{
+    uint32_t i;
+
+    for (i = 0; i < rn->nterm; i++) {
+        const ev__conj_t *cj = &m->conjs[m->ids[rn->term_off + i]];
+        int r;
+
+        if (s->rule_ep[cj->rule] == s->epoch)
+            continue;
+        r = conj_holds(m, s, cj);
+        if (r < 0)
+            return -1;
+        if (r) {
+            s->rule_ep[cj->rule] = s->epoch;
+            s->out[s->nout++] = m->tags[cj->rule];
+        }
+    }
+    return 0;
+}
+
+/*
+ * The root's children are found from the clauses hit (ev_matcher.cdir), and
+ * the rules a single clause decides are reported from there without a visit:
+ * such a rule has no other conjunct, so it cannot be reported twice.
+ */
 static ev_match_rc collect(const ev_matcher_t *m, ev_match_scratch_t *s)
 {
-    uint32_t sp = 0;
+    uint32_t sp = 0, i, j;
 
-    s->rstack[sp++] = 0;
+    if (collect_terms(m, s, &m->rnodes[0]) < 0)
+        return EV_MATCH_TOO_COMPLEX;
+    for (i = 0; i < s->nhits; i++) {
+        const ev__cdir_t *cd = &m->cdir[s->hits[i]];
+
+        for (j = 0; j < cd->direct.n; j++)
+            s->out[s->nout++] = m->tags[m->ids[cd->direct.off + j]];
+        if (cd->rkid)
+            s->rstack[sp++] = cd->rkid;
+    }
     while (sp) {
         const ev__rnode_t *rn = &m->rnodes[s->rstack[--sp]];
-        uint32_t i;
 
-        for (i = 0; i < rn->nterm; i++) {
-            const ev__conj_t *cj = &m->conjs[m->ids[rn->term_off + i]];
-            int r;
-
-            if (s->rule_ep[cj->rule] == s->epoch)
-                continue;
-            r = conj_holds(m, s, cj);
-            if (r < 0)
-                return EV_MATCH_TOO_COMPLEX;
-            if (r) {
-                s->rule_ep[cj->rule] = s->epoch;
-                s->out[s->nout++] = m->tags[cj->rule];
-            }
-        }
-        if (!rn->nkid || !s->nhits)
+        if (collect_terms(m, s, rn) < 0)
+            return EV_MATCH_TOO_COMPLEX;
+        if (!rn->nkid)
             continue;
         if (rn->nkid <= 4 * s->nhits) {
             for (i = 0; i < rn->nkid; i++) {
