@@ -222,8 +222,16 @@ char *ev__jt_location(const ev__jt_t *t, size_t off);
 int ev__num_classify_slow(const char *s, size_t n, double *d /* OUT */);
 /* Same answer as ev__num_classify_slow, fast for common numbers. */
 int ev__num_classify(const char *s, size_t n, double *d /* OUT */);
-/* Order-preserving unsigned key of a double (+0 == -0). */
-uint64_t ev__num_key(double d);
+/* Order-preserving unsigned key of a double (+0 == -0); inline for the scanner. */
+static inline uint64_t ev__num_key(double d)
+{
+    uint64_t bits;
+
+    if (d == 0)
+        d = 0.0;
+    memcpy(&bits, &d, 8);
+    return (bits >> 63) ? ~bits : bits | (1ull << 63);
+}
 /* A number's significant digits: value = (neg ? -1 : 1) * w * 10^q, nd digits (no trailing 0). */
 typedef struct {
     int neg, zero;

@@ -446,23 +446,50 @@ static inline int rough_value(const numparts_t *np, int neg, const char *lim, do
 }
 
 /*
- * Whether exact work on a number estimated at d (within 1e-15 relative) can
- * change anything: 0 if every elementary slot it might fall in is empty, or
- * if it falls in one slot whose clauses this event has already satisfied
- * (and that need no per-leaf record and block no anything-but).
+ * Number trees have 64-bit keys (the low half is 0): the first endpoint
+ * index whose key is >= k.
+ */
+static inline uint32_t num_lb(const ev__ivs_t *v, uint64_t k)
+{
+    uint32_t lo = 0, hi = v->nkeys;
+
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (v->keys[mid].hi < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The elementary slot of key k, given i = num_lb(v, k). */
+static inline uint32_t num_slot_at(const ev__ivs_t *v, uint32_t i, uint64_t k)
+{
+    return (i < v->nkeys && v->keys[i].hi == k) ? 2 * i + 1 : 2 * i;
+}
+
+/*
+ * Whether exact work on a number whose key lies within [ka, kb] can change
+ * anything: 0 if every elementary slot it might fall in is empty, or if it
+ * falls in one slot whose clauses this event has already satisfied (and that
+ * need no per-leaf record and block no anything-but). When it returns 1 and
+ * the range lies in one slot, *slot is that slot (else EV__NONE).
  */
 static int ivs_maybe(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
-                     uint32_t vmi, double d)
+                     uint32_t vmi, uint64_t ka, uint64_t kb, uint32_t *slot)
 {
-    /* Adjacent doubles are adjacent keys: +-16 keys covers the estimate's error. */
-    uint64_t k = ev__num_key(d);
-    ev__k128_t ka = {k > 16 ? k - 16 : 0, 0}, kb = {k < UINT64_MAX - 16 ? k + 16 : UINT64_MAX, 0};
-    uint32_t sa, sb, i, x;
+    uint32_t ia, ib, sa, sb, i, x;
 
-    if (s->vm_ep[vmi] == s->epoch && k > s->vm_klo[vmi] + 16 && k + 16 < s->vm_khi[vmi])
+    *slot = EV__NONE;
+    if (s->vm_ep[vmi] == s->epoch && ka > s->vm_klo[vmi] && kb < s->vm_khi[vmi])
         return 0;
-    sa = ivs_slot(v, ka);
-    sb = ivs_slot(v, kb);
+    ia = num_lb(v, ka);
+    for (ib = ia; ib < v->nkeys && v->keys[ib].hi < kb; ib++)
+        ;
+    sa = num_slot_at(v, ia, ka);
+    sb = num_slot_at(v, ib, kb);
     for (i = sa; i <= sb; i++) {
         if (v->busy[i])
             break;
@@ -471,6 +498,7 @@ static int ivs_maybe(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs
         goto idle;
     if (sa != sb)
         return 1;
+    *slot = sa;
     for (x = v->size + sa; x >= 1; x >>= 1) {
         const ev__span_t h = v->hit[x];
 
@@ -495,18 +523,23 @@ idle:
     return 0;
 }
 
-static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
-                      ev__k128_t key, uint32_t mn)
+/* Records the hits and blocks of every interval containing elementary slot `slot`. */
+static void ivs_emit(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
+                     uint32_t slot, uint32_t mn)
 {
-    uint32_t slot, x;
+    uint32_t x;
 
-    if (!v->nkeys)
-        return;
-    slot = ivs_slot(v, key);
     for (x = v->size + slot; x >= 1; x >>= 1) {
         emit_span(m, s, v->hit[x], mn);
         block_span(m, s, v->blk[x]);
     }
+}
+
+static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
+                      ev__k128_t key, uint32_t mn)
+{
+    if (v->nkeys)
+        ivs_emit(m, s, v, ivs_slot(v, key), mn);
 }
 
 static void next_leaf(ev_match_scratch_t *s)
@@ -593,21 +626,42 @@ static void eval_number(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__
         ev__dec_t dec;
         uint32_t vmi = (uint32_t)(vm - m->vms);
 
-        /* Inside this event's idle interval for the path: nothing to do, no full decode. */
-        if (s->vm_ep[vmi] == s->epoch && rough_value(np, *v == '-', lim, &d)) {
+        uint32_t slot = EV__NONE;
+        uint64_t k;
+
+        /*
+         * Most numbers are nowhere near a rule's bounds: skip the exact work
+         * for them. A rough value first (absolute error below 1.1e-8 +
+         * 4e-16 |d|, see num_idle; two more keys each side for the rounding
+         * of d -+ margin), else the decoded estimate (within 4 ulp: +-16 keys).
+         */
+        if (rough_value(np, *v == '-', lim, &d)) {
             double margin = 1.1e-8 + fabs(d) * 4e-16;
+            uint64_t ka = ev__num_key(d - margin), kb = ev__num_key(d + margin);
 
-            if (d - margin > s->vm_dlo[vmi] && d + margin < s->vm_dhi[vmi])
+            /* Inside this event's idle interval for the path: nothing to do, no decode. */
+            if (s->vm_ep[vmi] == s->epoch && d - margin > s->vm_dlo[vmi] &&
+                d + margin < s->vm_dhi[vmi])
                 goto done;
+            if (!ivs_maybe(m, s, &vm->num, vmi, ka > 2 ? ka - 2 : 0,
+                           kb < UINT64_MAX - 2 ? kb + 2 : UINT64_MAX, &slot))
+                goto done;
+            ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
+        } else {
+            ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
+            if (ev__dec_estimate(&dec, &d)) {
+                k = ev__num_key(d);
+                if (!ivs_maybe(m, s, &vm->num, vmi, k > 16 ? k - 16 : 0,
+                               k < UINT64_MAX - 16 ? k + 16 : UINT64_MAX, &slot))
+                    goto done;
+            }
         }
-        ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
-        /* Most numbers are nowhere near a rule's bounds: skip the exact work for them. */
-        if (ev__dec_estimate(&dec, &d) && !ivs_maybe(m, s, &vm->num, vmi, d))
-            goto done;
-        if (ev__dec_classify(&dec, v, n, &d)) {
-            ev__k128_t k = {ev__num_key(d), 0};
-
-            ivs_query(m, s, &vm->num, k, mn);
+        /* The number's slot is known when its whole error range fell in one. */
+        if (ev__dec_classify(&dec, v, n, &d) && vm->num.nkeys) {
+            k = ev__num_key(d);
+            if (slot == EV__NONE)
+                slot = num_slot_at(&vm->num, num_lb(&vm->num, k), k);
+            ivs_emit(m, s, &vm->num, slot, mn);
         }
     }
 done:
