@@ -289,7 +289,7 @@ static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const 
     return NULL;
 }
 
-static void stab_apply(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__stab_t *t,
+static inline void stab_apply(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__stab_t *t,
                        const char *k, size_t n, uint32_t mn)
 {
     const ev__sent_t *e = stab_find(t, m->blob, k, n);
@@ -320,9 +320,9 @@ static void trie_visit(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__t
 }
 
 /* Walks a prefix trie (or a suffix trie, reversed) along key; wildcards test `orig`. */
-static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t,
-                      const char *key, size_t n, int reverse, const char *orig, size_t orig_n,
-                      uint32_t mn)
+static inline __attribute__((always_inline)) void
+trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t, const char *key,
+          size_t n, int reverse, const char *orig, size_t orig_n, uint32_t mn)
 {
     uint32_t node = 0;
     size_t i;
@@ -564,8 +564,10 @@ static inline void finish_leaf(const ev_matcher_t *m, ev_match_scratch_t *s, con
     emit_span(m, s, vm->exists, mn);
 }
 
-static void eval_string(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
-                        const char *v, size_t n, uint32_t mn)
+/* Out of line: the scanner's loop keeps more in registers without it. */
+static __attribute__((noinline)) void eval_string(const ev_matcher_t *m, ev_match_scratch_t *s,
+                                                  const ev__vm_t *vm, const char *v, size_t n,
+                                                  uint32_t mn)
 {
     uint32_t f = vm->flags;
 
@@ -1554,7 +1556,7 @@ static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char
                         const char *end)
 {
     frame_t *st = s->stack;
-    int depth = 0, track = m->any_track, not_object = 0, in_arr = 0;
+    int depth = 0, in_arr = 0;
     uint32_t pn = 0, mn = 0, vmi; /* mn: the `ad` of the value being scanned */
     uint32_t cpn = EV__NONE;      /* path node of the innermost container */
     const char *q, *fast = end - p > FAST_ROOM ? end - FAST_ROOM : p;
@@ -1566,12 +1568,13 @@ static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char
     st[0].arr = 0;
     st[0].pn = EV__NONE;
     st[0].ad = 0;
+    st[0].idx = 0;
     p = skip_ws(p, end);
     if (p >= end)
         return EV_MATCH_MALFORMED;
     if (*p != '{') {
         /* Still validate the value: malformed and non-object answer differently. */
-        not_object = 1;
+        st[0].idx = 1; /* not an object */
         pn = EV__NONE;
         goto value;
     }
@@ -1687,7 +1690,13 @@ value:
                 vn = decode_str(v, vn, d);
                 v = d;
             }
-            eval_string(m, s, &m->vms[vmi], v, vn, mn);
+            if ((m->vms[vmi].flags & EV__VM_STR) == EV__VM_EXACT) {
+                /* Exact strings only: one table probe, no call. */
+                next_leaf(s);
+                stab_apply(m, s, &m->vms[vmi].exact, v, vn, mn);
+            } else {
+                eval_string(m, s, &m->vms[vmi], v, vn, mn);
+            }
         }
         p = q;
         goto after;
@@ -1713,7 +1722,7 @@ value:
             p++;
             goto pop;
         }
-        if (track) {
+        if (m->any_track) {
             st[depth].aid = s->narr++;
             mn = (uint32_t)depth;
         }
@@ -1794,7 +1803,7 @@ after:
         pn = cpn;
         st[depth].idx++;
         st[depth].mn_cache = 0;
-        mn = track ? (uint32_t)depth : st[depth].ad;
+        mn = m->any_track ? (uint32_t)depth : st[depth].ad;
         goto value;
     }
     if (*p != ']')
@@ -1811,7 +1820,7 @@ pop:
 done:
     if (p != end)
         return EV_MATCH_MALFORMED;
-    return not_object ? EV_MATCH_NOT_OBJECT : EV_MATCH_OK;
+    return s->stack[0].idx ? EV_MATCH_NOT_OBJECT : EV_MATCH_OK;
 }
 
 /* --- array consistency and exists:false ------------------------------------------ */
