@@ -1604,7 +1604,10 @@ key:
             else
                 pn = key_step(m, cpn, p + 1, 1, end);
             p += 4;
-            if ((unsigned char)*p <= ' ')
+            c = *p;
+            if ((unsigned char)(c - '0') < 10 || c == '-')
+                goto number; /* `"x":-122.4,` in bulky data */
+            if ((unsigned char)c <= ' ')
                 p = skip_ws(p, end);
             goto value;
         }
@@ -1656,16 +1659,15 @@ key:
 value:
     if (p >= end)
         return EV_MATCH_MALFORMED;
-    vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
     c = *p;
-    if (c == '"')
-        goto string;
     if ((unsigned char)(c - '0') < 10 || c == '-') {
+    number:
         q = p < fast ? num_fast_at(p, &np) : num_fast(p, end, &np);
         if (!q)
             q = scan_num_full(s, p, end, &np);
         if (!q)
             return EV_MATCH_MALFORMED;
+        vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
         if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER) &&
             !(p < fast && num_idle(m, s, vmi, &np, c == '-')) &&
             !num_text_miss(&m->vms[vmi], (size_t)(q - p)))
@@ -1673,9 +1675,9 @@ value:
         p = q;
         goto scalar_done;
     }
+    vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
     switch (c) {
     case '"':
-    string:
         esc = 0;
         q = scan_str(p + 1, end, &esc);
         if (!q)
