@@ -58,6 +58,7 @@ struct ev_match_scratch {
     uint32_t *vm_ep;           /* per value matcher: idle range valid in this epoch */
     uint64_t *vm_klo, *vm_khi; /* numbers with keys strictly inside need no work */
     double *vm_dlo, *vm_dhi;   /* the same range as values */
+    int64_t *vm_nlo, *vm_nhi;  /* and as 1e-8 units, narrowed (see num_idle) */
     uint64_t *out;
     uint32_t nout;
     uint32_t *rstack;
@@ -98,6 +99,8 @@ void ev_match_scratch_free(ev_match_scratch_t *s)
     free(s->vm_khi);
     free(s->vm_dlo);
     free(s->vm_dhi);
+    free(s->vm_nlo);
+    free(s->vm_nhi);
     free(s->out);
     free(s->rstack);
     free(s->log_mn);
@@ -150,6 +153,8 @@ static void prepare(ev_match_scratch_t *s, const ev_matcher_t *m)
         s->vm_khi = ev__mx_realloc(s->vm_khi, m->nvms * sizeof(uint64_t));
         s->vm_dlo = ev__mx_realloc(s->vm_dlo, m->nvms * sizeof(double));
         s->vm_dhi = ev__mx_realloc(s->vm_dhi, m->nvms * sizeof(double));
+        s->vm_nlo = ev__mx_realloc(s->vm_nlo, m->nvms * sizeof(int64_t));
+        s->vm_nhi = ev__mx_realloc(s->vm_nhi, m->nvms * sizeof(int64_t));
         s->cap_vm = m->nvms;
     }
     if (m->nrnodes > s->cap_rn) {
@@ -446,6 +451,24 @@ static inline int rough_value(const numparts_t *np, int neg, const char *lim, do
 }
 
 /*
+ * An idle interval's bound d in units of 1e-8, moved 4 units inward (lo: up,
+ * else down): num_idle compares a number's integer part and first 8 fraction
+ * digits, |value| < 1e16 units, with it. d * 1e8 is off by at most 2 units
+ * wherever that matters (below 2^54); beyond +-9e18 units the bound admits
+ * every such number or none.
+ */
+static int64_t fixed8_bound(double d, int lo)
+{
+    double u = d * 1e8;
+
+    if (u <= -9e18)
+        return INT64_MIN;
+    if (u >= 9e18)
+        return INT64_MAX;
+    return lo ? (int64_t)floor(u) + 4 : (int64_t)ceil(u) - 4;
+}
+
+/*
  * Number trees have 64-bit keys (the low half is 0): the first endpoint
  * index whose key is >= k.
  */
@@ -519,6 +542,8 @@ idle:
         s->vm_khi[vmi] = sa / 2 < v->nkeys ? v->keys[sa / 2].hi : UINT64_MAX;
         s->vm_dlo[vmi] = sa ? key_value(s->vm_klo[vmi]) : -HUGE_VAL;
         s->vm_dhi[vmi] = sa / 2 < v->nkeys ? key_value(s->vm_khi[vmi]) : HUGE_VAL;
+        s->vm_nlo[vmi] = fixed8_bound(s->vm_dlo[vmi], 1);
+        s->vm_nhi[vmi] = fixed8_bound(s->vm_dhi[vmi], 0);
     }
     return 0;
 }
@@ -1206,22 +1231,25 @@ static inline int num_idle(const ev_matcher_t *m, const ev_match_scratch_t *s, u
                            const numparts_t *np, int neg)
 {
     size_t il = (size_t)(np->ib - np->ia), fl;
-    double d, margin;
+    uint64_t u;
+    int64_t v;
 
     if ((m->vms[vmi].flags & EV__VM_NUMBER) != EV__VM_NUM || s->vm_ep[vmi] != s->epoch ||
         il > 8 || np->exp)
         return 0;
-    d = (double)swar8(np->ia, il);
+    /*
+     * In units of 1e-8, truncated: the value lies within (v - 1, v + 1), and
+     * the bounds are 4 units inside the interval (fixed8_bound).
+     */
+    u = swar8(np->ia, il) * 100000000u;
     if (np->fa) {
         fl = (size_t)(np->fb - np->fa);
         if (fl > 8)
             fl = 8;
-        d += (double)swar8(np->fa, fl) * inv_p10[fl];
+        u += swar8(np->fa, fl) * p10i[8 - fl];
     }
-    if (neg)
-        d = -d;
-    margin = 1.1e-8 + fabs(d) * 4e-16;
-    return d - margin > s->vm_dlo[vmi] && d + margin < s->vm_dhi[vmi];
+    v = neg ? -(int64_t)u : (int64_t)u;
+    return v > s->vm_nlo[vmi] && v < s->vm_nhi[vmi];
 }
 
 /*
@@ -1988,18 +2016,25 @@ static inline int collect_terms(const ev_matcher_t *m, ev_match_scratch_t *s,
  */
 static ev_match_rc collect(const ev_matcher_t *m, ev_match_scratch_t *s)
 {
-    uint32_t sp = 0, i, j;
+    uint32_t sp = 0, i, j, nout, nhits = s->nhits;
+    const uint32_t *hits = s->hits;
+    uint64_t *out = s->out;
 
     if (collect_terms(m, s, &m->rnodes[0]) < 0)
         return EV_MATCH_TOO_COMPLEX;
-    for (i = 0; i < s->nhits; i++) {
-        const ev__cdir_t *cd = &m->cdir[s->hits[i]];
+    nout = s->nout;
+    for (i = 0; i < nhits; i++) {
+        const ev__cdir_t *cd = &m->cdir[hits[i]];
+        const uint32_t *d = m->ids + cd->direct.off;
+        uint32_t dn = cd->direct.n;
 
-        for (j = 0; j < cd->direct.n; j++)
-            s->out[s->nout++] = m->tags[m->ids[cd->direct.off + j]];
+        for (j = 0; j < dn; j++)
+            out[nout + j] = m->tags[d[j]];
+        nout += dn;
         if (cd->rkid)
             s->rstack[sp++] = cd->rkid;
     }
+    s->nout = nout;
     while (sp) {
         const ev__rnode_t *rn = &m->rnodes[s->rstack[--sp]];
 
