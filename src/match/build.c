@@ -226,7 +226,7 @@ static uint32_t path_child(bctx_t *b, uint32_t parent, const char *seg, size_t n
     EV__VEC_FREE(&key);
     if (added) {
         ev__kent_t ke;
-        ev__pnode_t pn = {EV__NONE, 0, 0, 0, {0}};
+        ev__pnode_t pn = {EV__NONE, 0, 0, 0, {0}, 0};
 
         memset(&ke, 0, sizeof(ke));
         ke.parent = parent;
@@ -880,7 +880,7 @@ static void freeze_trie(bctx_t *b, btrie_t *bt, ev__trie_t *t, uint32_t ab_base,
         if (bn->edges.n > 1)
             qsort(bn->edges.p, bn->edges.n, sizeof(bedge_t), cmp_bedge);
         n->edge_off = (uint32_t)e;
-        n->nedge = (uint32_t)bn->edges.n;
+        n->nedge = (uint16_t)bn->edges.n;
         for (k = 0; k < bn->edges.n; k++, e++) {
             t->ebyte[e] = bn->edges.p[k].byte;
             t->ekid[e] = bn->edges.p[k].kid;
@@ -888,6 +888,7 @@ static void freeze_trie(bctx_t *b, btrie_t *bt, ev__trie_t *t, uint32_t ab_base,
         n->hit = span_of(b, bn->hit.p, bn->hit.n);
         n->blk = span_slots(b, &bn->blk, ab_base);
         n->wc = span_slots(b, &bn->wc, wc_base);
+        n->act = (n->hit.n | n->blk.n | n->wc.n) != 0;
         EV__VEC_FREE(&bn->edges);
         EV__VEC_FREE(&bn->hit);
         EV__VEC_FREE(&bn->blk);
@@ -1146,7 +1147,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
     u32v_t slot_clause = {0};
-    ev__pnode_t root = {EV__NONE, 0, 0, 0, {0}};
+    ev__pnode_t root = {EV__NONE, 0, 0, 0, {0}, 0};
 
     memset(&b, 0, sizeof(b));
     b.m = m;
@@ -1323,6 +1324,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
                 sk->w8 = 0;
                 memcpy(&sk->w8, b.blob.p + ke->off,
                        ke->len < 8 ? ke->len : 8);
+                /* An empty child is a dotted key's prefix when the key starts with '.'. */
+                par->kfirst |= 1ull << ((ke->len ? (unsigned char)b.blob.p[ke->off] : '.') & 63);
             }
         }
         free(fill);

@@ -330,6 +330,7 @@ typedef struct {
     uint32_t kid_off; /* when nchild <= EV__SMALL_KIDS: children in ev_matcher.skids */
     uint64_t kmul;    /* 0: no separating multiplier, scan the inline children */
     uint8_t kslot[16];
+    uint64_t kfirst;  /* inline children: bit (first byte & 63) of each */
 } ev__pnode_t;
 
 /* Slot of a key (first 8 bytes zero-padded in w, length n) under multiplier mul. */
@@ -376,7 +377,8 @@ static inline int ev__stab_len_ok(const ev__stab_t *t, size_t n)
 /* Byte-trie node; edges sorted by byte. wc lists wildcard programs to run here. */
 typedef struct {
     uint32_t edge_off;
-    uint32_t nedge;
+    uint16_t nedge;
+    uint8_t act; /* some hit, blk or wc to visit here */
     ev__span_t hit, blk, wc;
 } ev__tnode_t;
 

@@ -334,7 +334,7 @@ trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t, con
 
     if (!t->nnodes)
         return;
-    if (t->nodes[0].hit.n | t->nodes[0].blk.n | t->nodes[0].wc.n)
+    if (t->nodes[0].act)
         trie_visit(m, s, &t->nodes[0], orig, orig_n, mn);
     for (i = 0; i < n; i++) {
         const ev__tnode_t *nd = &t->nodes[node];
@@ -364,7 +364,7 @@ trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t, con
         if (kid == EV__NONE)
             return;
         node = kid;
-        if (t->nodes[node].hit.n | t->nodes[node].blk.n | t->nodes[node].wc.n)
+        if (t->nodes[node].act)
             trie_visit(m, s, &t->nodes[node], orig, orig_n, mn);
     }
 }
@@ -1172,6 +1172,8 @@ static inline int dot_prefix_possible(const ev_matcher_t *m, uint32_t parent, co
 
     if (pn->nchild > EV__SMALL_KIDS)
         return 1;
+    if (!n || !((pn->kfirst >> ((unsigned char)k[0] & 63)) & 1))
+        return 0; /* no child followed by '.' can start k */
     sk = m->skids + pn->kid_off;
     for (i = 0; i < pn->nchild; i++) {
         if (sk[i].len < n && k[sk[i].len] == '.' &&
