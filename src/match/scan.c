@@ -1733,6 +1733,7 @@ value:
         p = q;
         goto after;
     case '{':
+    element_obj:
         if (pn == EV__NONE || m->pnodes[pn].nchild == 0)
             goto skip;
         goto obj_open;
@@ -1836,6 +1837,8 @@ after:
         st[depth].idx++;
         st[depth].mn_cache = 0;
         mn = m->any_track ? (uint32_t)depth : st[depth].ad;
+        if (p < fast && *p == '{')
+            goto element_obj; /* arrays of objects: no value dispatch */
         goto value;
     }
     if (*p != ']')
