@@ -1261,6 +1261,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
             }
             bn->terms.n = k;
             m->cdir[rkid_clause[i] - 1].direct = span_of(&b, direct.p, direct.n);
+            if (k == 0 && bn->kids.n == 0)
+                m->cdir[rkid_clause[i] - 1].rkid = 0; /* nothing left to visit there */
             EV__VEC_FREE(&direct);
         }
         {
