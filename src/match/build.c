@@ -226,7 +226,7 @@ static uint32_t path_child(bctx_t *b, uint32_t parent, const char *seg, size_t n
     EV__VEC_FREE(&key);
     if (added) {
         ev__kent_t ke;
-        ev__pnode_t pn = {EV__NONE, 0, 0, 0, {0}, 0};
+        ev__pnode_t pn = {EV__NONE, 0, 0, 0, 0, {0}, 0};
 
         memset(&ke, 0, sizeof(ke));
         ke.parent = parent;
@@ -1147,7 +1147,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
     u32v_t slot_clause = {0};
-    ev__pnode_t root = {EV__NONE, 0, 0, 0, {0}, 0};
+    ev__pnode_t root = {EV__NONE, 0, 0, 0, 0, {0}, 0};
 
     memset(&b, 0, sizeof(b));
     b.m = m;
@@ -1337,6 +1337,37 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         }
         m->memory += nsk * sizeof(ev__skid_t);
     }
+    /*
+     * One-byte keys (printable ASCII, the commonest keys of bulky data) of
+     * nodes with inline children: a direct table, entry 0 unused.
+     */
+    {
+        size_t nk1 = 1;
+
+        m->k1tab = ev__mx_calloc(1, sizeof(uint32_t));
+        for (i = 0; i < m->npnodes; i++) {
+            ev__pnode_t *pn = &m->pnodes[i];
+            const ev__skid_t *sk = m->skids + pn->kid_off;
+
+            if (!pn->nchild || pn->nchild > EV__SMALL_KIDS)
+                continue;
+            for (j = 0; j < pn->nchild; j++) {
+                if (sk[j].len == 1 && sk[j].w8 >= 0x20 && sk[j].w8 < 0x80)
+                    break;
+            }
+            if (j == pn->nchild)
+                continue;
+            m->k1tab = ev__mx_realloc(m->k1tab, (nk1 + 96) * sizeof(uint32_t));
+            memset(m->k1tab + nk1, 0, 96 * sizeof(uint32_t));
+            for (j = 0; j < pn->nchild; j++) {
+                if (sk[j].len == 1 && sk[j].w8 >= 0x20 && sk[j].w8 < 0x80)
+                    m->k1tab[nk1 + sk[j].w8 - 0x20] = sk[j].child + 1;
+            }
+            pn->k1 = (uint32_t)nk1;
+            nk1 += 96;
+        }
+        m->memory += nk1 * sizeof(uint32_t);
+    }
     m->ids = b.ids.p;
     m->nids = b.ids.n;
     m->blob = b.blob.p;
@@ -1406,6 +1437,7 @@ static void matcher_free(ev_matcher_t *m)
     free(m->pnodes);
     free(m->kents);
     free(m->skids);
+    free(m->k1tab);
     free(m->kslots);
     free(m->ids);
     free(m->blob);

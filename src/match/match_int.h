@@ -328,6 +328,7 @@ typedef struct {
     uint32_t vm;     /* value matcher, or EV__NONE */
     uint32_t nchild; /* 0: the values below need no key lookups */
     uint32_t kid_off; /* when nchild <= EV__SMALL_KIDS: children in ev_matcher.skids */
+    uint32_t k1;      /* 0, or one-byte keys: child + 1 at ev_matcher.k1tab[k1 + byte - 0x20] */
     uint64_t kmul;    /* 0: no separating multiplier, scan the inline children */
     uint8_t kslot[16];
     uint64_t kfirst;  /* inline children: bit (first byte & 63) of each */
@@ -480,6 +481,7 @@ struct ev_matcher {
     ev__kent_t *kents;
     uint32_t nkents;
     ev__skid_t *skids;
+    uint32_t *k1tab;        /* per node with inline one-byte children: 96 entries */
     uint32_t *kslots;
     uint32_t kmask;
     ev__vm_t *vms;

@@ -342,7 +342,11 @@ trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t, con
         const uint8_t *eb = t->ebyte + nd->edge_off;
         uint32_t lo = 0, hi = nd->nedge, kid = EV__NONE;
 
-        if (hi <= 8) {
+        if (hi == 1) {
+            if (eb[0] != c)
+                return;
+            kid = t->ekid[nd->edge_off];
+        } else if (hi <= 8) {
             for (lo = 0; lo < hi; lo++) {
                 if (eb[lo] == c) {
                     kid = t->ekid[nd->edge_off + lo];
@@ -1213,6 +1217,8 @@ static inline uint32_t key1_find(const ev_matcher_t *m, uint32_t parent, const c
     const ev__skid_t *sk;
     uint32_t i;
 
+    if (pn->k1)
+        return m->k1tab[pn->k1 + c - 0x20] - 1; /* 0 - 1 is EV__NONE */
     if (!pn->kmul)
         return key_step(m, parent, k, 1, lim);
     i = pn->kslot[ev__kslot(c, 1, pn->kmul)];
