@@ -224,12 +224,11 @@ static uint32_t materialize(ev_match_scratch_t *s, uint32_t ad)
 static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c, uint32_t ad)
 {
     uint32_t mn;
+    int first = s->cl_ep[c] != s->epoch;
 
-    if (s->cl_ep[c] != s->epoch) {
+    if (first) {
         s->cl_ep[c] = s->epoch;
         s->hits[s->nhits++] = c;
-        s->cl_head[c] = EV__NONE;
-        s->cl_last[c] = EV__NONE;
     }
     if (ad == 0) {
         s->cl_root[c] = s->epoch;
@@ -237,6 +236,14 @@ static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c
     }
     if (!m->cl_track[c] || s->cl_root[c] == s->epoch)
         return;
+    /*
+     * The membership log of a clause is read only for tracked clauses with
+     * no root hit, so it starts here: at their first hit, which is this one.
+     */
+    if (first) {
+        s->cl_head[c] = EV__NONE;
+        s->cl_last[c] = EV__NONE;
+    }
     mn = materialize(s, ad);
     if (s->cl_last[c] != mn)
         log_push(s, c, mn);
@@ -582,12 +589,13 @@ static void next_leaf(ev_match_scratch_t *s)
 static inline void finish_leaf(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
                                uint32_t mn)
 {
-    uint32_t i;
+    uint32_t i, end = vm->ab_base + vm->ab_n, leaf = s->leaf;
+    const uint32_t *blk = s->slot_blk;
 
     if (!(vm->flags & (EV__VM_AB | EV__VM_EXISTS)))
         return;
-    for (i = vm->ab_base; i < vm->ab_base + vm->ab_n; i++) {
-        if (s->slot_blk[i] != s->leaf)
+    for (i = vm->ab_base; i < end; i++) {
+        if (blk[i] != leaf)
             emit(m, s, m->slot_clause[i], mn);
     }
     emit_span(m, s, vm->exists, mn);
