@@ -226,7 +226,7 @@ static uint32_t path_child(bctx_t *b, uint32_t parent, const char *seg, size_t n
     EV__VEC_FREE(&key);
     if (added) {
         ev__kent_t ke;
-        ev__pnode_t pn = {EV__NONE, 0, 0, 0, 0, {0}, 0};
+        ev__pnode_t pn = {EV__NONE, 0, 0, 0, 0, 0, {0}, 0};
 
         memset(&ke, 0, sizeof(ke));
         ke.parent = parent;
@@ -1147,7 +1147,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
     u32v_t slot_clause = {0};
-    ev__pnode_t root = {EV__NONE, 0, 0, 0, 0, {0}, 0};
+    ev__pnode_t root = {EV__NONE, 0, 0, 0, 0, 0, {0}, 0};
 
     memset(&b, 0, sizeof(b));
     b.m = m;
@@ -1284,6 +1284,10 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     /* Paths. */
     m->npnodes = (uint32_t)b.pnodes.n;
     m->pnodes = b.pnodes.p;
+    for (i = 0; i < m->npnodes; i++) {
+        if (m->pnodes[i].vm != EV__NONE)
+            m->pnodes[i].vflags = m->vms[m->pnodes[i].vm].flags;
+    }
     m->nkents = (uint32_t)b.kents.n;
     m->kents = b.kents.p;
     {

@@ -329,6 +329,7 @@ typedef struct {
     uint32_t nchild; /* 0: the values below need no key lookups */
     uint32_t kid_off; /* when nchild <= EV__SMALL_KIDS: children in ev_matcher.skids */
     uint32_t k1;      /* 0, or one-byte keys: child + 1 at ev_matcher.k1tab[k1 + byte - 0x20] */
+    uint32_t vflags;  /* flags of vm (0 without one), read with the node */
     uint64_t kmul;    /* 0: no separating multiplier, scan the inline children */
     uint8_t kslot[16];
     uint64_t kfirst;  /* inline children: bit (first byte & 63) of each */

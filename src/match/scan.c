@@ -1243,14 +1243,14 @@ static inline uint32_t key1_find(const ev_matcher_t *m, uint32_t parent, const c
  * below 1.1e-8 + 4e-16 |d|) lies inside this event's idle interval for the
  * path (see ivs_maybe). 8 bytes after each digit run must be readable.
  */
-static inline int num_idle(const ev_matcher_t *m, const ev_match_scratch_t *s, uint32_t vmi,
+static inline int num_idle(const ev_match_scratch_t *s, uint32_t vflags, uint32_t vmi,
                            const numparts_t *np, int neg)
 {
     size_t il = (size_t)(np->ib - np->ia), fl;
     uint64_t u;
     int64_t v;
 
-    if ((m->vms[vmi].flags & EV__VM_NUMBER) != EV__VM_NUM || s->vm_ep[vmi] != s->epoch ||
+    if ((vflags & EV__VM_NUMBER) != EV__VM_NUM || s->vm_ep[vmi] != s->epoch ||
         il > 8 || np->exp)
         return 0;
     /*
@@ -1711,11 +1711,12 @@ value:
             q = scan_num_full(s, p, end, &np);
         if (!q)
             return EV_MATCH_MALFORMED;
-        vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
-        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER) &&
-            !(p < fast && num_idle(m, s, vmi, &np, c == '-')) &&
-            !num_text_miss(&m->vms[vmi], (size_t)(q - p)))
-            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
+        if (pn != EV__NONE && (m->pnodes[pn].vflags & EV__VM_NUMBER)) {
+            vmi = m->pnodes[pn].vm;
+            if (!(p < fast && num_idle(s, m->pnodes[pn].vflags, vmi, &np, c == '-')) &&
+                !num_text_miss(&m->vms[vmi], (size_t)(q - p)))
+                eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
+        }
         p = q;
         goto scalar_done;
     }
