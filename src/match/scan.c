@@ -685,6 +685,15 @@ static void eval_number(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__
             if (!ivs_maybe(m, s, &vm->num, vmi, ka > 2 ? ka - 2 : 0,
                            kb < UINT64_MAX - 2 ? kb + 2 : UINT64_MAX, &slot))
                 goto done;
+            if (!np->fa) {
+                /* An integer of at most 15 digits: d is exact, and comparable. */
+                k = ev__num_key(d);
+                if (slot == EV__NONE && vm->num.nkeys)
+                    slot = num_slot_at(&vm->num, num_lb(&vm->num, k), k);
+                if (slot != EV__NONE)
+                    ivs_emit(m, s, &vm->num, slot, mn);
+                goto done;
+            }
             ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
         } else {
             ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
