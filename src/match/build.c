@@ -1143,6 +1143,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     ev_matcher_t *m = ev__mx_calloc(1, sizeof(ev_matcher_t));
     uint64_t *tags;
     uint32_t *rule_nconj, *rkid_clause; /* rkid_clause: per rule-trie node, 1 + clause */
+    EV__VEC(uint64_t) dtags = {0};
     size_t i, j, ntags = 0, nkids = 0;
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
@@ -1248,22 +1249,22 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
              * A child of the root whose terms include the only conjunct of a
              * rule, with its one REQ item: the clause alone decides the rule.
              */
-            u32v_t direct = {0};
+            ev__cdir_t *cd = &m->cdir[rkid_clause[i] - 1];
             size_t k = 0;
 
+            cd->direct.off = (uint32_t)dtags.n;
             for (j = 0; j < bn->terms.n; j++) {
                 const ev__conj_t *cj = &b.conjs.p[bn->terms.p[j]];
 
                 if (cj->nitem == 1 && !cj->has_neg && rule_nconj[cj->rule] == 1)
-                    EV__VEC_PUSH(&direct, cj->rule);
+                    EV__VEC_PUSH(&dtags, m->tags[cj->rule]);
                 else
                     bn->terms.p[k++] = bn->terms.p[j];
             }
+            cd->direct.n = (uint32_t)(dtags.n - cd->direct.off);
             bn->terms.n = k;
-            m->cdir[rkid_clause[i] - 1].direct = span_of(&b, direct.p, direct.n);
             if (k == 0 && bn->kids.n == 0)
-                m->cdir[rkid_clause[i] - 1].rkid = 0; /* nothing left to visit there */
-            EV__VEC_FREE(&direct);
+                cd->rkid = 0; /* nothing left to visit there */
         }
         {
             ev__span_t s = span_of(&b, bn->terms.p, bn->terms.n);
@@ -1276,6 +1277,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     }
     free(rule_nconj);
     free(rkid_clause);
+    m->dtags = dtags.p;
+    m->memory += dtags.n * sizeof(uint64_t);
     m->conjs = b.conjs.p;
     m->nconjs = (uint32_t)b.conjs.n;
     m->items = b.items.p;
@@ -1451,6 +1454,7 @@ static void matcher_free(ev_matcher_t *m)
     free(m->kid_clause);
     free(m->kid_node);
     free(m->cdir);
+    free(m->dtags);
     free(m->conjs);
     free(m->items);
     free(m->tags);

@@ -465,7 +465,7 @@ typedef struct {
  */
 typedef struct {
     uint32_t rkid;     /* 0: no child of the root */
-    ev__span_t direct; /* rule indexes in ev_matcher.ids */
+    ev__span_t direct; /* their tags in ev_matcher.dtags */
 } ev__cdir_t;
 
 typedef struct {
@@ -502,6 +502,7 @@ struct ev_matcher {
     uint32_t *kid_clause;
     uint32_t *kid_node;
     ev__cdir_t *cdir;       /* per clause */
+    uint64_t *dtags;        /* tags of the rules one clause decides (cdir.direct) */
     ev__conj_t *conjs;
     uint32_t nconjs;
     ev__item_t *items;

@@ -2054,11 +2054,11 @@ static ev_match_rc collect(const ev_matcher_t *m, ev_match_scratch_t *s)
     nout = s->nout;
     for (i = 0; i < nhits; i++) {
         const ev__cdir_t *cd = &m->cdir[hits[i]];
-        const uint32_t *d = m->ids + cd->direct.off;
+        const uint64_t *d = m->dtags + cd->direct.off;
         uint32_t dn = cd->direct.n;
 
         for (j = 0; j < dn; j++)
-            out[nout + j] = m->tags[d[j]];
+            out[nout + j] = d[j];
         nout += dn;
         if (cd->rkid)
             s->rstack[sp++] = cd->rkid;
