@@ -1277,6 +1277,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     }
     free(rule_nconj);
     free(rkid_clause);
+    EV__VEC_RESERVE(&dtags, 1); /* never NULL: collect offsets into it */
     m->dtags = dtags.p;
     m->memory += dtags.n * sizeof(uint64_t);
     m->conjs = b.conjs.p;
