@@ -226,7 +226,7 @@ static uint32_t path_child(bctx_t *b, uint32_t parent, const char *seg, size_t n
     EV__VEC_FREE(&key);
     if (added) {
         ev__kent_t ke;
-        ev__pnode_t pn = {EV__NONE, 0, 0, 0, {0}};
+        ev__pnode_t pn = {EV__NONE, 0, 0, 0, 0, 0, {0}, 0};
 
         memset(&ke, 0, sizeof(ke));
         ke.parent = parent;
@@ -880,7 +880,7 @@ static void freeze_trie(bctx_t *b, btrie_t *bt, ev__trie_t *t, uint32_t ab_base,
         if (bn->edges.n > 1)
             qsort(bn->edges.p, bn->edges.n, sizeof(bedge_t), cmp_bedge);
         n->edge_off = (uint32_t)e;
-        n->nedge = (uint32_t)bn->edges.n;
+        n->nedge = (uint16_t)bn->edges.n;
         for (k = 0; k < bn->edges.n; k++, e++) {
             t->ebyte[e] = bn->edges.p[k].byte;
             t->ekid[e] = bn->edges.p[k].kid;
@@ -888,6 +888,7 @@ static void freeze_trie(bctx_t *b, btrie_t *bt, ev__trie_t *t, uint32_t ab_base,
         n->hit = span_of(b, bn->hit.p, bn->hit.n);
         n->blk = span_slots(b, &bn->blk, ab_base);
         n->wc = span_slots(b, &bn->wc, wc_base);
+        n->act = (n->hit.n | n->blk.n | n->wc.n) != 0;
         EV__VEC_FREE(&bn->edges);
         EV__VEC_FREE(&bn->hit);
         EV__VEC_FREE(&bn->blk);
@@ -1141,11 +1142,13 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     bctx_t b;
     ev_matcher_t *m = ev__mx_calloc(1, sizeof(ev_matcher_t));
     uint64_t *tags;
+    uint32_t *rule_nconj, *rkid_clause; /* rkid_clause: per rule-trie node, 1 + clause */
+    EV__VEC(uint64_t) dtags = {0};
     size_t i, j, ntags = 0, nkids = 0;
     uint32_t slot_base = 0;
     wcpv_t wcps = {0};
     u32v_t slot_clause = {0};
-    ev__pnode_t root = {EV__NONE, 0, 0, 0, {0}};
+    ev__pnode_t root = {EV__NONE, 0, 0, 0, 0, 0, {0}, 0};
 
     memset(&b, 0, sizeof(b));
     b.m = m;
@@ -1214,8 +1217,13 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     }
 
     /* Rule trie. */
+    m->cdir = ev__mx_calloc(m->nclauses + 1, sizeof(ev__cdir_t));
+    rule_nconj = ev__mx_calloc(m->nrules + 1, sizeof(uint32_t));
+    for (i = 0; i < b.conjs.n; i++)
+        rule_nconj[b.conjs.p[i].rule]++;
     m->nrnodes = (uint32_t)b.rnodes.n;
     m->rnodes = ev__mx_calloc(b.rnodes.n, sizeof(ev__rnode_t));
+    rkid_clause = ev__mx_calloc(b.rnodes.n + 1, sizeof(uint32_t));
     for (i = 0; i < b.rnodes.n; i++)
         nkids += b.rnodes.p[i].kids.n;
     m->kid_clause = ev__mx_alloc((nkids + 1) * sizeof(uint32_t));
@@ -1231,6 +1239,32 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         for (j = 0; j < bn->kids.n; j++, nkids++) {
             m->kid_clause[nkids] = bn->kids.p[j].clause;
             m->kid_node[nkids] = bn->kids.p[j].node;
+            if (i == 0) {
+                m->cdir[bn->kids.p[j].clause].rkid = bn->kids.p[j].node;
+                rkid_clause[bn->kids.p[j].node] = bn->kids.p[j].clause + 1;
+            }
+        }
+        if (rkid_clause[i]) {
+            /*
+             * A child of the root whose terms include the only conjunct of a
+             * rule, with its one REQ item: the clause alone decides the rule.
+             */
+            ev__cdir_t *cd = &m->cdir[rkid_clause[i] - 1];
+            size_t k = 0;
+
+            cd->direct.off = (uint32_t)dtags.n;
+            for (j = 0; j < bn->terms.n; j++) {
+                const ev__conj_t *cj = &b.conjs.p[bn->terms.p[j]];
+
+                if (cj->nitem == 1 && !cj->has_neg && rule_nconj[cj->rule] == 1)
+                    EV__VEC_PUSH(&dtags, m->tags[cj->rule]);
+                else
+                    bn->terms.p[k++] = bn->terms.p[j];
+            }
+            cd->direct.n = (uint32_t)(dtags.n - cd->direct.off);
+            bn->terms.n = k;
+            if (k == 0 && bn->kids.n == 0)
+                cd->rkid = 0; /* nothing left to visit there */
         }
         {
             ev__span_t s = span_of(&b, bn->terms.p, bn->terms.n);
@@ -1241,6 +1275,11 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         EV__VEC_FREE(&bn->kids);
         EV__VEC_FREE(&bn->terms);
     }
+    free(rule_nconj);
+    free(rkid_clause);
+    EV__VEC_RESERVE(&dtags, 1); /* never NULL: collect offsets into it */
+    m->dtags = dtags.p;
+    m->memory += dtags.n * sizeof(uint64_t);
     m->conjs = b.conjs.p;
     m->nconjs = (uint32_t)b.conjs.n;
     m->items = b.items.p;
@@ -1249,6 +1288,10 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
     /* Paths. */
     m->npnodes = (uint32_t)b.pnodes.n;
     m->pnodes = b.pnodes.p;
+    for (i = 0; i < m->npnodes; i++) {
+        if (m->pnodes[i].vm != EV__NONE)
+            m->pnodes[i].vflags = m->vms[m->pnodes[i].vm].flags;
+    }
     m->nkents = (uint32_t)b.kents.n;
     m->kents = b.kents.p;
     {
@@ -1291,6 +1334,8 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
                 sk->w8 = 0;
                 memcpy(&sk->w8, b.blob.p + ke->off,
                        ke->len < 8 ? ke->len : 8);
+                /* An empty child is a dotted key's prefix when the key starts with '.'. */
+                par->kfirst |= 1ull << ((ke->len ? (unsigned char)b.blob.p[ke->off] : '.') & 63);
             }
         }
         free(fill);
@@ -1300,6 +1345,37 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
         }
         m->memory += nsk * sizeof(ev__skid_t);
     }
+    /*
+     * One-byte keys (printable ASCII, the commonest keys of bulky data) of
+     * nodes with inline children: a direct table, entry 0 unused.
+     */
+    {
+        size_t nk1 = 1;
+
+        m->k1tab = ev__mx_calloc(1, sizeof(uint32_t));
+        for (i = 0; i < m->npnodes; i++) {
+            ev__pnode_t *pn = &m->pnodes[i];
+            const ev__skid_t *sk = m->skids + pn->kid_off;
+
+            if (!pn->nchild || pn->nchild > EV__SMALL_KIDS)
+                continue;
+            for (j = 0; j < pn->nchild; j++) {
+                if (sk[j].len == 1 && sk[j].w8 >= 0x20 && sk[j].w8 < 0x80)
+                    break;
+            }
+            if (j == pn->nchild)
+                continue;
+            m->k1tab = ev__mx_realloc(m->k1tab, (nk1 + 96) * sizeof(uint32_t));
+            memset(m->k1tab + nk1, 0, 96 * sizeof(uint32_t));
+            for (j = 0; j < pn->nchild; j++) {
+                if (sk[j].len == 1 && sk[j].w8 >= 0x20 && sk[j].w8 < 0x80)
+                    m->k1tab[nk1 + sk[j].w8 - 0x20] = sk[j].child + 1;
+            }
+            pn->k1 = (uint32_t)nk1;
+            nk1 += 96;
+        }
+        m->memory += nk1 * sizeof(uint32_t);
+    }
     m->ids = b.ids.p;
     m->nids = b.ids.n;
     m->blob = b.blob.p;
@@ -1308,6 +1384,7 @@ ev_matcher_t *ev_matcher_builder_finish(ev_matcher_builder_t *bld)
                  m->nkents * sizeof(ev__kent_t) + (m->kmask + 1) * 4 + m->nids * 4 + m->nblob +
                  m->nwcps * sizeof(ev__wcp_t) + m->nclauses + m->nslots * 4 +
                  m->nrnodes * sizeof(ev__rnode_t) + nkids * 8 + m->nconjs * sizeof(ev__conj_t) +
+                 m->nclauses * sizeof(ev__cdir_t) +
                  m->nitems * sizeof(ev__item_t) + m->nrules * 8;
 
     EV__VEC_FREE(&b.vms);
@@ -1368,6 +1445,7 @@ static void matcher_free(ev_matcher_t *m)
     free(m->pnodes);
     free(m->kents);
     free(m->skids);
+    free(m->k1tab);
     free(m->kslots);
     free(m->ids);
     free(m->blob);
@@ -1376,6 +1454,8 @@ static void matcher_free(ev_matcher_t *m)
     free(m->rnodes);
     free(m->kid_clause);
     free(m->kid_node);
+    free(m->cdir);
+    free(m->dtags);
     free(m->conjs);
     free(m->items);
     free(m->tags);

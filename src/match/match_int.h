@@ -222,8 +222,16 @@ char *ev__jt_location(const ev__jt_t *t, size_t off);
 int ev__num_classify_slow(const char *s, size_t n, double *d /* OUT */);
 /* Same answer as ev__num_classify_slow, fast for common numbers. */
 int ev__num_classify(const char *s, size_t n, double *d /* OUT */);
-/* Order-preserving unsigned key of a double (+0 == -0). */
-uint64_t ev__num_key(double d);
+/* Order-preserving unsigned key of a double (+0 == -0); inline for the scanner. */
+static inline uint64_t ev__num_key(double d)
+{
+    uint64_t bits;
+
+    if (d == 0)
+        d = 0.0;
+    memcpy(&bits, &d, 8);
+    return (bits >> 63) ? ~bits : bits | (1ull << 63);
+}
 /* A number's significant digits: value = (neg ? -1 : 1) * w * 10^q, nd digits (no trailing 0). */
 typedef struct {
     int neg, zero;
@@ -320,8 +328,11 @@ typedef struct {
     uint32_t vm;     /* value matcher, or EV__NONE */
     uint32_t nchild; /* 0: the values below need no key lookups */
     uint32_t kid_off; /* when nchild <= EV__SMALL_KIDS: children in ev_matcher.skids */
+    uint32_t k1;      /* 0, or one-byte keys: child + 1 at ev_matcher.k1tab[k1 + byte - 0x20] */
+    uint32_t vflags;  /* flags of vm (0 without one), read with the node */
     uint64_t kmul;    /* 0: no separating multiplier, scan the inline children */
     uint8_t kslot[16];
+    uint64_t kfirst;  /* inline children: bit (first byte & 63) of each */
 } ev__pnode_t;
 
 /* Slot of a key (first 8 bytes zero-padded in w, length n) under multiplier mul. */
@@ -368,7 +379,8 @@ static inline int ev__stab_len_ok(const ev__stab_t *t, size_t n)
 /* Byte-trie node; edges sorted by byte. wc lists wildcard programs to run here. */
 typedef struct {
     uint32_t edge_off;
-    uint32_t nedge;
+    uint16_t nedge;
+    uint8_t act; /* some hit, blk or wc to visit here */
     ev__span_t hit, blk, wc;
 } ev__tnode_t;
 
@@ -447,6 +459,15 @@ typedef struct {
     uint32_t presence; /* ABS, OPT: the exists:true clause of the same path */
 } ev__item_t;
 
+/*
+ * Per clause, for collecting matches from the clauses hit: the root's rule-trie
+ * child for it, and the rules it alone decides (one conjunct with one REQ item).
+ */
+typedef struct {
+    uint32_t rkid;     /* 0: no child of the root */
+    ev__span_t direct; /* their tags in ev_matcher.dtags */
+} ev__cdir_t;
+
 typedef struct {
     uint32_t rule;
     uint32_t item_off, nitem; /* items sorted by field path */
@@ -461,6 +482,7 @@ struct ev_matcher {
     ev__kent_t *kents;
     uint32_t nkents;
     ev__skid_t *skids;
+    uint32_t *k1tab;        /* per node with inline one-byte children: 96 entries */
     uint32_t *kslots;
     uint32_t kmask;
     ev__vm_t *vms;
@@ -479,6 +501,8 @@ struct ev_matcher {
     uint32_t nrnodes;
     uint32_t *kid_clause;
     uint32_t *kid_node;
+    ev__cdir_t *cdir;       /* per clause */
+    uint64_t *dtags;        /* tags of the rules one clause decides (cdir.direct) */
     ev__conj_t *conjs;
     uint32_t nconjs;
     ev__item_t *items;

@@ -475,13 +475,3 @@ slow:
 #endif
     return ev__num_classify_slow(s, n, out);
 }
-
-uint64_t ev__num_key(double d)
-{
-    uint64_t bits;
-
-    if (d == 0)
-        d = 0.0;
-    memcpy(&bits, &d, 8);
-    return (bits >> 63) ? ~bits : bits | (1ull << 63);
-}

@@ -58,6 +58,7 @@ struct ev_match_scratch {
     uint32_t *vm_ep;           /* per value matcher: idle range valid in this epoch */
     uint64_t *vm_klo, *vm_khi; /* numbers with keys strictly inside need no work */
     double *vm_dlo, *vm_dhi;   /* the same range as values */
+    int64_t *vm_nlo, *vm_nhi;  /* and as 1e-8 units, narrowed (see num_idle) */
     uint64_t *out;
     uint32_t nout;
     uint32_t *rstack;
@@ -98,6 +99,8 @@ void ev_match_scratch_free(ev_match_scratch_t *s)
     free(s->vm_khi);
     free(s->vm_dlo);
     free(s->vm_dhi);
+    free(s->vm_nlo);
+    free(s->vm_nhi);
     free(s->out);
     free(s->rstack);
     free(s->log_mn);
@@ -150,6 +153,8 @@ static void prepare(ev_match_scratch_t *s, const ev_matcher_t *m)
         s->vm_khi = ev__mx_realloc(s->vm_khi, m->nvms * sizeof(uint64_t));
         s->vm_dlo = ev__mx_realloc(s->vm_dlo, m->nvms * sizeof(double));
         s->vm_dhi = ev__mx_realloc(s->vm_dhi, m->nvms * sizeof(double));
+        s->vm_nlo = ev__mx_realloc(s->vm_nlo, m->nvms * sizeof(int64_t));
+        s->vm_nhi = ev__mx_realloc(s->vm_nhi, m->nvms * sizeof(int64_t));
         s->cap_vm = m->nvms;
     }
     if (m->nrnodes > s->cap_rn) {
@@ -219,12 +224,11 @@ static uint32_t materialize(ev_match_scratch_t *s, uint32_t ad)
 static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c, uint32_t ad)
 {
     uint32_t mn;
+    int first = s->cl_ep[c] != s->epoch;
 
-    if (s->cl_ep[c] != s->epoch) {
+    if (first) {
         s->cl_ep[c] = s->epoch;
         s->hits[s->nhits++] = c;
-        s->cl_head[c] = EV__NONE;
-        s->cl_last[c] = EV__NONE;
     }
     if (ad == 0) {
         s->cl_root[c] = s->epoch;
@@ -232,6 +236,14 @@ static inline void emit(const ev_matcher_t *m, ev_match_scratch_t *s, uint32_t c
     }
     if (!m->cl_track[c] || s->cl_root[c] == s->epoch)
         return;
+    /*
+     * The membership log of a clause is read only for tracked clauses with
+     * no root hit, so it starts here: at their first hit, which is this one.
+     */
+    if (first) {
+        s->cl_head[c] = EV__NONE;
+        s->cl_last[c] = EV__NONE;
+    }
     mn = materialize(s, ad);
     if (s->cl_last[c] != mn)
         log_push(s, c, mn);
@@ -289,7 +301,7 @@ static const ev__sent_t *stab_find(const ev__stab_t *t, const char *blob, const 
     return NULL;
 }
 
-static void stab_apply(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__stab_t *t,
+static inline void stab_apply(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__stab_t *t,
                        const char *k, size_t n, uint32_t mn)
 {
     const ev__sent_t *e = stab_find(t, m->blob, k, n);
@@ -320,16 +332,16 @@ static void trie_visit(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__t
 }
 
 /* Walks a prefix trie (or a suffix trie, reversed) along key; wildcards test `orig`. */
-static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t,
-                      const char *key, size_t n, int reverse, const char *orig, size_t orig_n,
-                      uint32_t mn)
+static inline __attribute__((always_inline)) void
+trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__trie_t *t, const char *key,
+          size_t n, int reverse, const char *orig, size_t orig_n, uint32_t mn)
 {
     uint32_t node = 0;
     size_t i;
 
     if (!t->nnodes)
         return;
-    if (t->nodes[0].hit.n | t->nodes[0].blk.n | t->nodes[0].wc.n)
+    if (t->nodes[0].act)
         trie_visit(m, s, &t->nodes[0], orig, orig_n, mn);
     for (i = 0; i < n; i++) {
         const ev__tnode_t *nd = &t->nodes[node];
@@ -337,7 +349,11 @@ static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__tr
         const uint8_t *eb = t->ebyte + nd->edge_off;
         uint32_t lo = 0, hi = nd->nedge, kid = EV__NONE;
 
-        if (hi <= 8) {
+        if (hi == 1) {
+            if (eb[0] != c)
+                return;
+            kid = t->ekid[nd->edge_off];
+        } else if (hi <= 8) {
             for (lo = 0; lo < hi; lo++) {
                 if (eb[lo] == c) {
                     kid = t->ekid[nd->edge_off + lo];
@@ -359,7 +375,7 @@ static void trie_walk(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__tr
         if (kid == EV__NONE)
             return;
         node = kid;
-        if (t->nodes[node].hit.n | t->nodes[node].blk.n | t->nodes[node].wc.n)
+        if (t->nodes[node].act)
             trie_visit(m, s, &t->nodes[node], orig, orig_n, mn);
     }
 }
@@ -446,23 +462,68 @@ static inline int rough_value(const numparts_t *np, int neg, const char *lim, do
 }
 
 /*
- * Whether exact work on a number estimated at d (within 1e-15 relative) can
- * change anything: 0 if every elementary slot it might fall in is empty, or
- * if it falls in one slot whose clauses this event has already satisfied
- * (and that need no per-leaf record and block no anything-but).
+ * An idle interval's bound d in units of 1e-8, moved 4 units inward (lo: up,
+ * else down): num_idle compares a number's integer part and first 8 fraction
+ * digits, |value| < 1e16 units, with it. d * 1e8 is off by at most 2 units
+ * wherever that matters (below 2^54); beyond +-9e18 units the bound admits
+ * every such number or none.
+ */
+static int64_t fixed8_bound(double d, int lo)
+{
+    double u = d * 1e8;
+
+    if (u <= -9e18)
+        return INT64_MIN;
+    if (u >= 9e18)
+        return INT64_MAX;
+    return lo ? (int64_t)floor(u) + 4 : (int64_t)ceil(u) - 4;
+}
+
+/*
+ * Number trees have 64-bit keys (the low half is 0): the first endpoint
+ * index whose key is >= k.
+ */
+static inline uint32_t num_lb(const ev__ivs_t *v, uint64_t k)
+{
+    uint32_t lo = 0, hi = v->nkeys;
+
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (v->keys[mid].hi < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The elementary slot of key k, given i = num_lb(v, k). */
+static inline uint32_t num_slot_at(const ev__ivs_t *v, uint32_t i, uint64_t k)
+{
+    return (i < v->nkeys && v->keys[i].hi == k) ? 2 * i + 1 : 2 * i;
+}
+
+/*
+ * Whether exact work on a number whose key lies within [ka, kb] can change
+ * anything: 0 if every elementary slot it might fall in is empty, or if it
+ * falls in one slot whose clauses this event has already satisfied (and that
+ * need no per-leaf record and block no anything-but). When it returns 1 and
+ * the range lies in one slot, *slot is that slot (else EV__NONE).
  */
 static int ivs_maybe(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
-                     uint32_t vmi, double d)
+                     uint32_t vmi, uint64_t ka, uint64_t kb, uint32_t *slot)
 {
-    /* Adjacent doubles are adjacent keys: +-16 keys covers the estimate's error. */
-    uint64_t k = ev__num_key(d);
-    ev__k128_t ka = {k > 16 ? k - 16 : 0, 0}, kb = {k < UINT64_MAX - 16 ? k + 16 : UINT64_MAX, 0};
-    uint32_t sa, sb, i, x;
+    uint32_t ia, ib, sa, sb, i, x;
 
-    if (s->vm_ep[vmi] == s->epoch && k > s->vm_klo[vmi] + 16 && k + 16 < s->vm_khi[vmi])
+    *slot = EV__NONE;
+    if (s->vm_ep[vmi] == s->epoch && ka > s->vm_klo[vmi] && kb < s->vm_khi[vmi])
         return 0;
-    sa = ivs_slot(v, ka);
-    sb = ivs_slot(v, kb);
+    ia = num_lb(v, ka);
+    for (ib = ia; ib < v->nkeys && v->keys[ib].hi < kb; ib++)
+        ;
+    sa = num_slot_at(v, ia, ka);
+    sb = num_slot_at(v, ib, kb);
     for (i = sa; i <= sb; i++) {
         if (v->busy[i])
             break;
@@ -471,6 +532,7 @@ static int ivs_maybe(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs
         goto idle;
     if (sa != sb)
         return 1;
+    *slot = sa;
     for (x = v->size + sa; x >= 1; x >>= 1) {
         const ev__span_t h = v->hit[x];
 
@@ -491,22 +553,29 @@ idle:
         s->vm_khi[vmi] = sa / 2 < v->nkeys ? v->keys[sa / 2].hi : UINT64_MAX;
         s->vm_dlo[vmi] = sa ? key_value(s->vm_klo[vmi]) : -HUGE_VAL;
         s->vm_dhi[vmi] = sa / 2 < v->nkeys ? key_value(s->vm_khi[vmi]) : HUGE_VAL;
+        s->vm_nlo[vmi] = fixed8_bound(s->vm_dlo[vmi], 1);
+        s->vm_nhi[vmi] = fixed8_bound(s->vm_dhi[vmi], 0);
     }
     return 0;
+}
+
+/* Records the hits and blocks of every interval containing elementary slot `slot`. */
+static void ivs_emit(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
+                     uint32_t slot, uint32_t mn)
+{
+    uint32_t x;
+
+    for (x = v->size + slot; x >= 1; x >>= 1) {
+        emit_span(m, s, v->hit[x], mn);
+        block_span(m, s, v->blk[x]);
+    }
 }
 
 static void ivs_query(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__ivs_t *v,
                       ev__k128_t key, uint32_t mn)
 {
-    uint32_t slot, x;
-
-    if (!v->nkeys)
-        return;
-    slot = ivs_slot(v, key);
-    for (x = v->size + slot; x >= 1; x >>= 1) {
-        emit_span(m, s, v->hit[x], mn);
-        block_span(m, s, v->blk[x]);
-    }
+    if (v->nkeys)
+        ivs_emit(m, s, v, ivs_slot(v, key), mn);
 }
 
 static void next_leaf(ev_match_scratch_t *s)
@@ -520,19 +589,22 @@ static void next_leaf(ev_match_scratch_t *s)
 static inline void finish_leaf(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
                                uint32_t mn)
 {
-    uint32_t i;
+    uint32_t i, end = vm->ab_base + vm->ab_n, leaf = s->leaf;
+    const uint32_t *blk = s->slot_blk;
 
     if (!(vm->flags & (EV__VM_AB | EV__VM_EXISTS)))
         return;
-    for (i = vm->ab_base; i < vm->ab_base + vm->ab_n; i++) {
-        if (s->slot_blk[i] != s->leaf)
+    for (i = vm->ab_base; i < end; i++) {
+        if (blk[i] != leaf)
             emit(m, s, m->slot_clause[i], mn);
     }
     emit_span(m, s, vm->exists, mn);
 }
 
-static void eval_string(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__vm_t *vm,
-                        const char *v, size_t n, uint32_t mn)
+/* Out of line: the scanner's loop keeps more in registers without it. */
+static __attribute__((noinline)) void eval_string(const ev_matcher_t *m, ev_match_scratch_t *s,
+                                                  const ev__vm_t *vm, const char *v, size_t n,
+                                                  uint32_t mn)
 {
     uint32_t f = vm->flags;
 
@@ -593,21 +665,51 @@ static void eval_number(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__
         ev__dec_t dec;
         uint32_t vmi = (uint32_t)(vm - m->vms);
 
-        /* Inside this event's idle interval for the path: nothing to do, no full decode. */
-        if (s->vm_ep[vmi] == s->epoch && rough_value(np, *v == '-', lim, &d)) {
+        uint32_t slot = EV__NONE;
+        uint64_t k;
+
+        /*
+         * Most numbers are nowhere near a rule's bounds: skip the exact work
+         * for them. A rough value first (absolute error below 1.1e-8 +
+         * 4e-16 |d|, see num_idle; two more keys each side for the rounding
+         * of d -+ margin), else the decoded estimate (within 4 ulp: +-16 keys).
+         */
+        if (rough_value(np, *v == '-', lim, &d)) {
             double margin = 1.1e-8 + fabs(d) * 4e-16;
+            uint64_t ka = ev__num_key(d - margin), kb = ev__num_key(d + margin);
 
-            if (d - margin > s->vm_dlo[vmi] && d + margin < s->vm_dhi[vmi])
+            /* Inside this event's idle interval for the path: nothing to do, no decode. */
+            if (s->vm_ep[vmi] == s->epoch && d - margin > s->vm_dlo[vmi] &&
+                d + margin < s->vm_dhi[vmi])
                 goto done;
+            if (!ivs_maybe(m, s, &vm->num, vmi, ka > 2 ? ka - 2 : 0,
+                           kb < UINT64_MAX - 2 ? kb + 2 : UINT64_MAX, &slot))
+                goto done;
+            if (!np->fa) {
+                /* An integer of at most 15 digits: d is exact, and comparable. */
+                k = ev__num_key(d);
+                if (slot == EV__NONE && vm->num.nkeys)
+                    slot = num_slot_at(&vm->num, num_lb(&vm->num, k), k);
+                if (slot != EV__NONE)
+                    ivs_emit(m, s, &vm->num, slot, mn);
+                goto done;
+            }
+            ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
+        } else {
+            ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
+            if (ev__dec_estimate(&dec, &d)) {
+                k = ev__num_key(d);
+                if (!ivs_maybe(m, s, &vm->num, vmi, k > 16 ? k - 16 : 0,
+                               k < UINT64_MAX - 16 ? k + 16 : UINT64_MAX, &slot))
+                    goto done;
+            }
         }
-        ev__dec_from_parts(&dec, *v == '-', np->ia, np->ib, np->fa, np->fb, np->exp, lim);
-        /* Most numbers are nowhere near a rule's bounds: skip the exact work for them. */
-        if (ev__dec_estimate(&dec, &d) && !ivs_maybe(m, s, &vm->num, vmi, d))
-            goto done;
-        if (ev__dec_classify(&dec, v, n, &d)) {
-            ev__k128_t k = {ev__num_key(d), 0};
-
-            ivs_query(m, s, &vm->num, k, mn);
+        /* The number's slot is known when its whole error range fell in one. */
+        if (ev__dec_classify(&dec, v, n, &d) && vm->num.nkeys) {
+            k = ev__num_key(d);
+            if (slot == EV__NONE)
+                slot = num_slot_at(&vm->num, num_lb(&vm->num, k), k);
+            ivs_emit(m, s, &vm->num, slot, mn);
         }
     }
 done:
@@ -1091,6 +1193,8 @@ static inline int dot_prefix_possible(const ev_matcher_t *m, uint32_t parent, co
 
     if (pn->nchild > EV__SMALL_KIDS)
         return 1;
+    if (!n || !((pn->kfirst >> ((unsigned char)k[0] & 63)) & 1))
+        return 0; /* no child followed by '.' can start k */
     sk = m->skids + pn->kid_off;
     for (i = 0; i < pn->nchild; i++) {
         if (sk[i].len < n && k[sk[i].len] == '.' &&
@@ -1130,6 +1234,8 @@ static inline uint32_t key1_find(const ev_matcher_t *m, uint32_t parent, const c
     const ev__skid_t *sk;
     uint32_t i;
 
+    if (pn->k1)
+        return m->k1tab[pn->k1 + c - 0x20] - 1; /* 0 - 1 is EV__NONE */
     if (!pn->kmul)
         return key_step(m, parent, k, 1, lim);
     i = pn->kslot[ev__kslot(c, 1, pn->kmul)];
@@ -1146,26 +1252,29 @@ static inline uint32_t key1_find(const ev_matcher_t *m, uint32_t parent, const c
  * below 1.1e-8 + 4e-16 |d|) lies inside this event's idle interval for the
  * path (see ivs_maybe). 8 bytes after each digit run must be readable.
  */
-static inline int num_idle(const ev_matcher_t *m, const ev_match_scratch_t *s, uint32_t vmi,
+static inline int num_idle(const ev_match_scratch_t *s, uint32_t vflags, uint32_t vmi,
                            const numparts_t *np, int neg)
 {
     size_t il = (size_t)(np->ib - np->ia), fl;
-    double d, margin;
+    uint64_t u;
+    int64_t v;
 
-    if ((m->vms[vmi].flags & EV__VM_NUMBER) != EV__VM_NUM || s->vm_ep[vmi] != s->epoch ||
+    if ((vflags & EV__VM_NUMBER) != EV__VM_NUM || s->vm_ep[vmi] != s->epoch ||
         il > 8 || np->exp)
         return 0;
-    d = (double)swar8(np->ia, il);
+    /*
+     * In units of 1e-8, truncated: the value lies within (v - 1, v + 1), and
+     * the bounds are 4 units inside the interval (fixed8_bound).
+     */
+    u = swar8(np->ia, il) * 100000000u;
     if (np->fa) {
         fl = (size_t)(np->fb - np->fa);
         if (fl > 8)
             fl = 8;
-        d += (double)swar8(np->fa, fl) * inv_p10[fl];
+        u += swar8(np->fa, fl) * p10i[8 - fl];
     }
-    if (neg)
-        d = -d;
-    margin = 1.1e-8 + fabs(d) * 4e-16;
-    return d - margin > s->vm_dlo[vmi] && d + margin < s->vm_dhi[vmi];
+    v = neg ? -(int64_t)u : (int64_t)u;
+    return v > s->vm_nlo[vmi] && v < s->vm_nhi[vmi];
 }
 
 /*
@@ -1500,7 +1609,7 @@ static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char
                         const char *end)
 {
     frame_t *st = s->stack;
-    int depth = 0, track = m->any_track, not_object = 0, in_arr = 0;
+    int depth = 0, in_arr = 0;
     uint32_t pn = 0, mn = 0, vmi; /* mn: the `ad` of the value being scanned */
     uint32_t cpn = EV__NONE;      /* path node of the innermost container */
     const char *q, *fast = end - p > FAST_ROOM ? end - FAST_ROOM : p;
@@ -1512,12 +1621,13 @@ static ev_match_rc scan(const ev_matcher_t *m, ev_match_scratch_t *s, const char
     st[0].arr = 0;
     st[0].pn = EV__NONE;
     st[0].ad = 0;
+    st[0].idx = 0;
     p = skip_ws(p, end);
     if (p >= end)
         return EV_MATCH_MALFORMED;
     if (*p != '{') {
         /* Still validate the value: malformed and non-object answer differently. */
-        not_object = 1;
+        st[0].idx = 1; /* not an object */
         pn = EV__NONE;
         goto value;
     }
@@ -1547,7 +1657,10 @@ key:
             else
                 pn = key_step(m, cpn, p + 1, 1, end);
             p += 4;
-            if ((unsigned char)*p <= ' ')
+            c = *p;
+            if ((unsigned char)(c - '0') < 10 || c == '-')
+                goto number; /* `"x":-122.4,` in bulky data */
+            if ((unsigned char)c <= ' ')
                 p = skip_ws(p, end);
             goto value;
         }
@@ -1599,26 +1712,26 @@ key:
 value:
     if (p >= end)
         return EV_MATCH_MALFORMED;
-    vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
     c = *p;
-    if (c == '"')
-        goto string;
     if ((unsigned char)(c - '0') < 10 || c == '-') {
+    number:
         q = p < fast ? num_fast_at(p, &np) : num_fast(p, end, &np);
         if (!q)
             q = scan_num_full(s, p, end, &np);
         if (!q)
             return EV_MATCH_MALFORMED;
-        if (vmi != EV__NONE && (m->vms[vmi].flags & EV__VM_NUMBER) &&
-            !(p < fast && num_idle(m, s, vmi, &np, c == '-')) &&
-            !num_text_miss(&m->vms[vmi], (size_t)(q - p)))
-            eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
+        if (pn != EV__NONE && (m->pnodes[pn].vflags & EV__VM_NUMBER)) {
+            vmi = m->pnodes[pn].vm;
+            if (!(p < fast && num_idle(s, m->pnodes[pn].vflags, vmi, &np, c == '-')) &&
+                !num_text_miss(&m->vms[vmi], (size_t)(q - p)))
+                eval_number(m, s, &m->vms[vmi], p, (size_t)(q - p), &np, end, mn);
+        }
         p = q;
         goto scalar_done;
     }
+    vmi = pn != EV__NONE ? m->pnodes[pn].vm : EV__NONE;
     switch (c) {
     case '"':
-    string:
         esc = 0;
         q = scan_str(p + 1, end, &esc);
         if (!q)
@@ -1633,11 +1746,18 @@ value:
                 vn = decode_str(v, vn, d);
                 v = d;
             }
-            eval_string(m, s, &m->vms[vmi], v, vn, mn);
+            if ((m->vms[vmi].flags & EV__VM_STR) == EV__VM_EXACT) {
+                /* Exact strings only: one table probe, no call. */
+                next_leaf(s);
+                stab_apply(m, s, &m->vms[vmi].exact, v, vn, mn);
+            } else {
+                eval_string(m, s, &m->vms[vmi], v, vn, mn);
+            }
         }
         p = q;
         goto after;
     case '{':
+    element_obj:
         if (pn == EV__NONE || m->pnodes[pn].nchild == 0)
             goto skip;
         goto obj_open;
@@ -1659,7 +1779,7 @@ value:
             p++;
             goto pop;
         }
-        if (track) {
+        if (m->any_track) {
             st[depth].aid = s->narr++;
             mn = (uint32_t)depth;
         }
@@ -1740,7 +1860,9 @@ after:
         pn = cpn;
         st[depth].idx++;
         st[depth].mn_cache = 0;
-        mn = track ? (uint32_t)depth : st[depth].ad;
+        mn = m->any_track ? (uint32_t)depth : st[depth].ad;
+        if (p < fast && *p == '{')
+            goto element_obj; /* arrays of objects: no value dispatch */
         goto value;
     }
     if (*p != ']')
@@ -1757,7 +1879,7 @@ pop:
 done:
     if (p != end)
         return EV_MATCH_MALFORMED;
-    return not_object ? EV_MATCH_NOT_OBJECT : EV_MATCH_OK;
+    return s->stack[0].idx ? EV_MATCH_NOT_OBJECT : EV_MATCH_OK;
 }
 
 /* --- array consistency and exists:false ------------------------------------------ */
@@ -1893,30 +2015,61 @@ static int conj_holds(const ev_matcher_t *m, ev_match_scratch_t *s, const ev__co
 
 /* --- the rule trie ------------------------------------------------------------------ */
 
+/* Checks the terminal conjuncts of rule-trie node rn; -1 when out of budget. */
+static inline int collect_terms(const ev_matcher_t *m, ev_match_scratch_t *s,
+                                const ev__rnode_t *rn)
+{
+    uint32_t i;
+
+    for (i = 0; i < rn->nterm; i++) {
+        const ev__conj_t *cj = &m->conjs[m->ids[rn->term_off + i]];
+        int r;
+
+        if (s->rule_ep[cj->rule] == s->epoch)
+            continue;
+        r = conj_holds(m, s, cj);
+        if (r < 0)
+            return -1;
+        if (r) {
+            s->rule_ep[cj->rule] = s->epoch;
+            s->out[s->nout++] = m->tags[cj->rule];
+        }
+    }
+    return 0;
+}
+
+/*
+ * The root's children are found from the clauses hit (ev_matcher.cdir), and
+ * the rules a single clause decides are reported from there without a visit:
+ * such a rule has no other conjunct, so it cannot be reported twice.
+ */
 static ev_match_rc collect(const ev_matcher_t *m, ev_match_scratch_t *s)
 {
-    uint32_t sp = 0;
+    uint32_t sp = 0, i, j, nout, nhits = s->nhits;
+    const uint32_t *hits = s->hits;
+    uint64_t *out = s->out;
 
-    s->rstack[sp++] = 0;
+    if (collect_terms(m, s, &m->rnodes[0]) < 0)
+        return EV_MATCH_TOO_COMPLEX;
+    nout = s->nout;
+    for (i = 0; i < nhits; i++) {
+        const ev__cdir_t *cd = &m->cdir[hits[i]];
+        const uint64_t *d = m->dtags + cd->direct.off;
+        uint32_t dn = cd->direct.n;
+
+        for (j = 0; j < dn; j++)
+            out[nout + j] = d[j];
+        nout += dn;
+        if (cd->rkid)
+            s->rstack[sp++] = cd->rkid;
+    }
+    s->nout = nout;
     while (sp) {
         const ev__rnode_t *rn = &m->rnodes[s->rstack[--sp]];
-        uint32_t i;
 
-        for (i = 0; i < rn->nterm; i++) {
-            const ev__conj_t *cj = &m->conjs[m->ids[rn->term_off + i]];
-            int r;
-
-            if (s->rule_ep[cj->rule] == s->epoch)
-                continue;
-            r = conj_holds(m, s, cj);
-            if (r < 0)
-                return EV_MATCH_TOO_COMPLEX;
-            if (r) {
-                s->rule_ep[cj->rule] = s->epoch;
-                s->out[s->nout++] = m->tags[cj->rule];
-            }
-        }
-        if (!rn->nkid || !s->nhits)
+        if (collect_terms(m, s, rn) < 0)
+            return EV_MATCH_TOO_COMPLEX;
+        if (!rn->nkid)
             continue;
         if (rn->nkid <= 4 * s->nhits) {
             for (i = 0; i < rn->nkid; i++) {
