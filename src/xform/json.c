@@ -9,8 +9,9 @@
 
 #include <string.h>
 
+#include "core/jcanon.h"
+
 #define IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
-#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
 size_t ev__xj_ws(const char *p, size_t n, size_t i)
 {
@@ -135,35 +136,10 @@ static size_t valid_string(const unsigned char *p, size_t n, size_t i)
 /* Validates the number at p[i]; returns the index after it, or 0. */
 static size_t valid_number(const unsigned char *p, size_t n, size_t i)
 {
-    if (i < n && p[i] == '-')
-        i++;
-    if (i >= n)
-        return 0;
-    if (p[i] == '0') {
-        i++;
-    } else if (p[i] >= '1' && p[i] <= '9') {
-        while (i < n && IS_DIGIT(p[i]))
-            i++;
-    } else {
-        return 0;
-    }
-    if (i < n && p[i] == '.') {
-        i++;
-        if (i >= n || !IS_DIGIT(p[i]))
-            return 0;
-        while (i < n && IS_DIGIT(p[i]))
-            i++;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (i >= n || !IS_DIGIT(p[i]))
-            return 0;
-        while (i < n && IS_DIGIT(p[i]))
-            i++;
-    }
-    return i;
+    size_t int_digits;
+    int real;
+
+    return ev_jcanon_number_end((const char *)p, n, i, &real, &int_digits);
 }
 
 static size_t valid_literal(const unsigned char *p, size_t n, size_t i, const char *lit)
