@@ -34,9 +34,7 @@ static int digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Length of the well-formed UTF-8 sequence of 2 to 4 bytes at p[0..n) (no
- * overlong form, no surrogate, nothing past U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t ev_jcanon_utf8_seq(const unsigned char *p, size_t n)
 {
     unsigned c = p[0], cp;
     size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
@@ -67,7 +65,7 @@ static size_t string_end(const char *s, size_t n, size_t i)
         if (c < 0x20)
             return 0;
         if (c >= 0x80) {
-            size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+            size_t k = ev_jcanon_utf8_seq((const unsigned char *)s + i, n - i);
 
             if (!k)
                 return 0;

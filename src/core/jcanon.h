@@ -27,4 +27,8 @@ EV_MUST_CHECK int ev_jcanon_object(ev_buf_t *b, const char *s, size_t n);
  * the digits before them. */
 size_t ev_jcanon_number_end(const char *s, size_t n, size_t i, int *real, size_t *int_digits);
 
+/* Length of the well-formed UTF-8 sequence of 2 to 4 bytes at p[0..n) (no
+ * overlong form, no surrogate, nothing past U+10FFFF, as jansson checks), or 0. */
+size_t ev_jcanon_utf8_seq(const unsigned char *p, size_t n);
+
 #endif

@@ -49,38 +49,6 @@ static int hex4(const unsigned char *p, size_t n, size_t i, unsigned *u)
     return 1;
 }
 
-/* Length of the well-formed UTF-8 sequence (2..4 bytes) at p[i], or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n, size_t i)
-{
-    unsigned c = p[i], cp;
-    size_t len;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n - i < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((p[i + k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-        return 0;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-        return 0;
-    return len;
-}
-
 /* Validates the string token at p[i] == '"'; returns the index after it, or 0. Like jansson,
    a \u escape of a surrogate must be a high one followed by a low one. */
 static size_t valid_string(const unsigned char *p, size_t n, size_t i)
@@ -101,7 +69,7 @@ static size_t valid_string(const unsigned char *p, size_t n, size_t i)
             continue;
         }
         if (c != '\\') {
-            len = utf8_seq(p, n, i);
+            len = ev_jcanon_utf8_seq(p + i, n - i);
             if (!len)
                 return 0;
             i += len;
