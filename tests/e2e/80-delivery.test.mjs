@@ -1052,6 +1052,8 @@ describe('delivery history', () => {
         rx.script(bad.path, [{ status: 400, body: 'rejected' }]);
         okIds = [];
         okIds.push(...await ok.put());
+        /* the rows' order is the attempts' order: the first attempt ends before the second event */
+        await history(ok.ruleName, 1);
         okIds.push(...await ok.put());
         [badId] = await bad.put();
         await history(ok.ruleName, 2);
