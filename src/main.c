@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "api/validate.h"
@@ -41,6 +42,7 @@ typedef struct {
     const char *retry_cap_ms;
     const char *history_days;
     const char *max_rules;
+    const char *ca_file;
     int allow_http;
 } options_t;
 
@@ -58,6 +60,8 @@ static void usage(FILE *f)
             "  --region REGION           EVBRIDGE_REGION       default us-east-1\n"
             "  --credentials FILE        EVBRIDGE_CREDENTIALS  lines: ACCESS_KEY SECRET ACCOUNT\n"
             "  --allow-http-endpoints    EVBRIDGE_ALLOW_HTTP_ENDPOINTS=1\n"
+            "  --ca-file FILE            EVBRIDGE_CA_FILE      PEM certificates trusted for "
+            "https endpoints besides the system's\n"
             "  --master-key-file FILE    EVBRIDGE_MASTER_KEY_FILE (or EVBRIDGE_MASTER_KEY=hex)\n"
             "  --log-level LEVEL         EVBRIDGE_LOG_LEVEL    debug|info|warn|error\n"
             "  --idle-timeout SECONDS    EVBRIDGE_IDLE_TIMEOUT default 30 (idle or slow clients)\n"
@@ -90,6 +94,7 @@ static int parse_options(int argc, char **argv, options_t *o)
     o->retry_cap_ms = env_or("EVBRIDGE_RETRY_CAP_MS", "60000");
     o->history_days = env_or("EVBRIDGE_HISTORY_DAYS", "7");
     o->max_rules = env_or("EVBRIDGE_MAX_RULES_PER_BUS", "300");
+    o->ca_file = env_or("EVBRIDGE_CA_FILE", NULL);
     o->allow_http = strcmp(allow, "1") == 0 || strcmp(allow, "true") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -121,6 +126,8 @@ static int parse_options(int argc, char **argv, options_t *o)
             dst = &o->history_days;
         else if (strcmp(a, "--max-rules-per-bus") == 0)
             dst = &o->max_rules;
+        else if (strcmp(a, "--ca-file") == 0)
+            dst = &o->ca_file;
         if (!dst) {
             fprintf(stderr, "evbridge: unknown option '%s'\n", a);
             usage(stderr);
@@ -406,6 +413,10 @@ static int serve(int argc, char **argv)
                 "test/test credential would let anyone on the network in\n", host);
         return 2;
     }
+    if (o.ca_file && access(o.ca_file, R_OK) != 0) {
+        fprintf(stderr, "evbridge: cannot read --ca-file %s: %s\n", o.ca_file, strerror(errno));
+        return 2;
+    }
     if (load_credentials(o.credentials, &creds, &ncreds) != 0)
         return 2;
     if (mkdir(o.data_dir, 0700) != 0 && errno != EEXIST) {
@@ -437,6 +448,7 @@ static int serve(int argc, char **argv)
     ecfg.outbox = app.outbox;
     ecfg.master_key = app.master_key;
     ecfg.timeout_ms = 5000;
+    ecfg.ca_file = o.ca_file;
     ecfg.backoff_base_ms = base;
     ecfg.backoff_cap_ms = cap;
     ecfg.bus_put = bus_put;

@@ -11,7 +11,10 @@
 #include "deliver/engine.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 #include "core/log.h"
 #include "deliver/oauth.h"
 #include "deliver/request.h"
+#include "deliver/h1.h"
 #include "deliver/idq.h"
 #include "deliver/sender.h"
 #include "kms/kms.h"
@@ -36,7 +40,6 @@
 #define LIGHT_AFTER_MS 1000  /* a retry further away lets go of its payload */
 #define TARGET_BUCKETS 1024
 #define PER_DEST_INFLIGHT 128
-#define IDLE_HANDLES 256
 #define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
 #define DEST_MIN_JOBS 64    /* ... when the engine holds more than half of MAX_HELD */
 #define PARK_ID_BYTES (16u << 20) /* default cfg.park_id_bytes */
@@ -71,11 +74,9 @@ typedef struct dtarget {
 
 typedef struct job job_t;
 
-enum { T_JOB = 1, T_FETCH = 2 }; /* what a CURLOPT_PRIVATE points at */
 
 /* One OAuth connection: its token, and the single token request in flight. */
 typedef struct oauth {
-    int tag;                  /* T_FETCH */
     char *key;                /* account|region|name */
     char *account, *region, *name, *conn_arn, *secret_arn, *kms_key;
     int64_t conn_modified_ms; /* the connection version the token belongs to */
@@ -126,12 +127,10 @@ typedef struct dest {
 } dest_t;
 
 struct job {
-    int tag; /* T_JOB */
     ev_outbox_job_t j; /* j.mem == NULL: a light job (its id only; read back when sent) */
     dtarget_t *t;
     dest_t *d;
-    CURL *easy;
-    struct curl_slist *hdrs;
+    ev_h1_xfer_t x;    /* its transfer while sent */
     ev_http_request_t req;
     ev_buf_t resp;
     int64_t start_ms;
@@ -163,8 +162,6 @@ struct ev_engine {
     uint64_t gen;
     dest_t *dests;
     origin_t *origins;
-    CURL *idle[IDLE_HANDLES]; /* finished handles, reused */
-    size_t nidle;
     job_t *sending;
     oauth_t *oauth;
     int64_t last_scan;
@@ -730,18 +727,6 @@ static void flush(ev_engine_t *e)
 
 /* ---- sending ---- */
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    job_t *job = ud;
-    size_t len = size * n;
-
-    if (job->resp.len < RESPONSE_KEEP)
-        ev_buf_add(&job->resp, p, len < RESPONSE_KEEP - job->resp.len ? len
-                                                                        : RESPONSE_KEEP -
-                                                                              job->resp.len);
-    return len;
-}
-
 static size_t on_fetch_body(char *p, size_t size, size_t n, void *ud)
 {
     oauth_t *o = ud;
@@ -750,40 +735,56 @@ static size_t on_fetch_body(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+/* The wait a Retry-After value asks for: ms >= 0, -2 for a negative number
+ * (stop retrying), -1 when absent or unreadable. */
+static int64_t retry_after_ms(const char *v)
 {
-    job_t *job = ud;
-    size_t len = size * n;
+    char *end;
+    long secs;
 
-    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-        char v[128];
-        size_t vl = len - 12;
-        char *end;
-        long secs;
-
-        if (vl >= sizeof(v))
-            vl = sizeof(v) - 1;
-        memcpy(v, p + 12, vl);
-        v[vl] = '\0';
-        v[strcspn(v, "\r\n")] = '\0';
-        secs = strtol(v, &end, 10);
-        while (*end == ' ')
-            end++;
-        if (end != v && *end == '\0') {
-            job->retry_after_ms = secs < 0 ? -2 : (int64_t)secs * 1000;
-        } else {
-            time_t t = curl_getdate(v + strspn(v, " "), NULL);
-
-            if (t > 0)
-                job->retry_after_ms = (int64_t)t * 1000 - ev_now_ms() > 0
-                                          ? (int64_t)t * 1000 - ev_now_ms()
-                                          : 0;
-        }
+    if (!*v)
+        return -1;
+    errno = 0;
+    secs = strtol(v, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (end != v && *end == '\0') {
+        if (secs < 0)
+            return -2;
+        return errno || secs > 100000000L ? -1 : (int64_t)secs * 1000;
     }
-    return len;
+    {
+        time_t t = curl_getdate(v, NULL);
+        int64_t left = (int64_t)t * 1000 - ev_now_ms();
+
+        return t > 0 ? (left > 0 ? left : 0) : -1;
+    }
 }
 
 static const char *bearer_for(ev_engine_t *e, job_t *job);
+
+/* curl's TLS context gets the --ca-file certificates beside the system's. */
+static CURLcode add_ca(CURL *easy, void *ssl_ctx, void *file)
+{
+    (void)easy;
+    return X509_STORE_load_file(SSL_CTX_get_cert_store(ssl_ctx), file) == 1
+               ? CURLE_OK
+               : CURLE_SSL_CACERT_BADFILE;
+}
+
+/* The options every request of the engine shares. */
+static void common_opts(ev_engine_t *e, CURL *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (e->cfg.ca_file) {
+        curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, add_ca);
+        curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, (void *)e->cfg.ca_file);
+    }
+}
 
 /* Sends a job; an OAuth job uses `token` when given (a token that was just
  * fetched for it), else the connection's current one. */
@@ -819,39 +820,17 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
         free(err);
         return;
     }
-    if (e->nidle) {
-        job->easy = e->idle[--e->nidle];
-        curl_easy_reset(job->easy);
-    } else {
-        job->easy = curl_easy_init();
-    }
-    if (!job->easy)
-        abort();
-    for (size_t i = 0; i < job->req.nheaders; i++)
-        job->hdrs = curl_slist_append(job->hdrs, job->req.headers[i]);
-    /* curl adds these unless told not to; EventBridge sends neither. */
-    job->hdrs = curl_slist_append(job->hdrs, "Expect:");
-    job->hdrs = curl_slist_append(job->hdrs, "Accept:");
     ev_buf_init(&job->resp, RESPONSE_KEEP + 1);
-    curl_easy_setopt(job->easy, CURLOPT_URL, job->req.url);
-    curl_easy_setopt(job->easy, CURLOPT_CUSTOMREQUEST, job->req.method);
-    if (strcmp(job->req.method, "HEAD") == 0)
-        curl_easy_setopt(job->easy, CURLOPT_NOBODY, 1L);
-    if (job->req.body) {
-        curl_easy_setopt(job->easy, CURLOPT_POSTFIELDS, job->req.body);
-        curl_easy_setopt(job->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->req.body_len);
-    }
-    curl_easy_setopt(job->easy, CURLOPT_HTTPHEADER, job->hdrs);
-    curl_easy_setopt(job->easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
-    curl_easy_setopt(job->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(job->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(job->easy, CURLOPT_PROXY, "");
-    curl_easy_setopt(job->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(job->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(job->easy, CURLOPT_WRITEDATA, job);
-    curl_easy_setopt(job->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(job->easy, CURLOPT_HEADERDATA, job);
-    curl_easy_setopt(job->easy, CURLOPT_PRIVATE, job);
+    memset(&job->x, 0, sizeof(job->x));
+    job->x.url = job->req.url;
+    job->x.method = job->req.method;
+    job->x.headers = job->req.headers;
+    job->x.nheaders = job->req.nheaders;
+    job->x.body = job->req.body;
+    job->x.body_len = job->req.body_len;
+    job->x.resp = &job->resp;
+    job->x.resp_keep = RESPONSE_KEEP;
+    job->x.ud = job;
     job->d->inflight++;
     job->d->origin->inflight++;
     job->sprev = NULL;
@@ -864,7 +843,7 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
         if (e->sload[i] < e->sload[job->sender])
             job->sender = i;
     e->sload[job->sender]++;
-    ev_sender_add(e->senders[job->sender], job->easy);
+    ev_sender_add(e->senders[job->sender], &job->x);
 }
 
 static void start(ev_engine_t *e, job_t *job)
@@ -910,27 +889,14 @@ static void scrub_response(job_t *job)
 
 static void drop_token(ev_engine_t *e, const job_t *job);
 
-static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
+static void completed(ev_engine_t *e, ev_h1_xfer_t *x)
 {
-    job_t *job = NULL;
-    long status = 0;
+    job_t *job = x->ud;
+    long status = x->status;
     ev_job_result_t *r;
     char msg[256];
 
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&job);
-    if (job->tag == T_FETCH) {
-        fetched(e, (oauth_t *)(void *)job, cc);
-        return;
-    }
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    e->sload[job->sender]--; /* the sender detached the handle */
-    if (e->nidle < IDLE_HANDLES)
-        e->idle[e->nidle++] = easy; /* reused by the next request */
-    else
-        curl_easy_cleanup(easy);
-    curl_slist_free_all(job->hdrs);
-    job->easy = NULL;
-    job->hdrs = NULL;
+    e->sload[job->sender]--; /* the sender handed the transfer back */
     job->d->inflight--;
     job->d->origin->inflight--;
     if (job->sprev)
@@ -942,17 +908,20 @@ static void completed(ev_engine_t *e, CURL *easy, CURLcode cc)
     job->snext = job->sprev = NULL; /* a retried job is sent again */
     r = new_result(e, job);
     r->attempted = 1;
-    r->status = cc == CURLE_OK ? (int)status : 0;
+    r->status = x->err == EV_H1_OK ? (int)status : 0;
     r->latency_ms = ev_now_ms() - job->start_ms;
     scrub_response(job);
     r->response = ev_buf_cstr(&job->resp);
     r->response_len = job->resp.len;
-    if (cc != CURLE_OK) {
-        snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(cc));
-        retry_or_end(e, job, r, cc == CURLE_OPERATION_TIMEDOUT ? "TIMEOUT" : "SDK_CLIENT_ERROR",
-                     msg);
+    if (x->err != EV_H1_OK) {
+        if (x->detail[0])
+            snprintf(msg, sizeof(msg), "%s: %s", ev_h1_strerror(x->err), x->detail);
+        else
+            snprintf(msg, sizeof(msg), "%s", ev_h1_strerror(x->err));
+        retry_or_end(e, job, r, x->err == EV_H1_TIMEOUT ? "TIMEOUT" : "SDK_CLIENT_ERROR", msg);
         return;
     }
+    job->retry_after_ms = retry_after_ms(x->retry_after);
     if (status >= 200 && status < 300) {
         r->outcome = EV_JOB_DONE;
         r->result = "success";
@@ -1047,7 +1016,6 @@ static oauth_t *oauth_of(ev_engine_t *e, const char *account, const char *region
     (void)ev_store_end(e->cfg.store, EV_OK);
     if (!o) {
         o = ev_xcalloc(1, sizeof(*o));
-        o->tag = T_FETCH;
         o->key = key;
         key = NULL;
         o->account = ev_xstrdup(account);
@@ -1133,11 +1101,7 @@ static void start_fetch(ev_engine_t *e, oauth_t *o, const json_t *secret)
         curl_easy_setopt(o->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->req.body_len);
     }
     curl_easy_setopt(o->easy, CURLOPT_HTTPHEADER, o->hdrs);
-    curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
-    curl_easy_setopt(o->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(o->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(o->easy, CURLOPT_PROXY, "");
-    curl_easy_setopt(o->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    common_opts(e, o->easy);
     curl_easy_setopt(o->easy, CURLOPT_WRITEFUNCTION, on_fetch_body);
     curl_easy_setopt(o->easy, CURLOPT_WRITEDATA, o);
     curl_easy_setopt(o->easy, CURLOPT_PRIVATE, o);
@@ -1579,7 +1543,6 @@ static void arrive(ev_engine_t *e, ev_outbox_job_t *j, int64_t now, int fresh)
 {
     job_t *job = ev_xcalloc(1, sizeof(*job));
 
-    job->tag = T_JOB;
     job->j = *j; /* takes the strings */
     job->retry_after_ms = -1;
     if (fresh && park_fresh(e, job))
@@ -1898,16 +1861,21 @@ static void *engine_main(void *arg)
         scan_authorizing(e, now);
         wait = dispatch(e, now);
         curl_multi_perform(e->multi, &running);
-        while ((m = curl_multi_info_read(e->multi, &left)))
-            if (m->msg == CURLMSG_DONE)
-                completed(e, m->easy_handle, m->data.result);
+        while ((m = curl_multi_info_read(e->multi, &left))) {
+            if (m->msg == CURLMSG_DONE) { /* token requests are the only ones */
+                oauth_t *o = NULL;
+
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&o);
+                fetched(e, o, m->data.result);
+            }
+        }
         for (int i = 0; i < e->nsenders; i++) {
-            ev_sent_t sent[SENT_BATCH];
+            ev_h1_xfer_t *sent[SENT_BATCH];
             size_t n;
 
             while ((n = ev_sender_done(e->senders[i], sent, SENT_BATCH)) > 0)
                 for (size_t k = 0; k < n; k++)
-                    completed(e, sent[k].easy, sent[k].result);
+                    completed(e, sent[k]);
         }
         /* Anything that ended freed a slot (or a retry is due now): go round
          * again before sleeping, or queued jobs would wait for a timeout. */
@@ -1965,9 +1933,9 @@ ev_err ev_engine_start(const ev_engine_cfg_t *cfg, ev_engine_t **out, char *msg,
     if (e->nsenders > MAX_SENDERS)
         e->nsenders = MAX_SENDERS;
     for (int i = 0; i < e->nsenders; i++) {
-        e->senders[i] = ev_sender_start((long)PER_ORIGIN_INFLIGHT, wake_engine, e);
+        e->senders[i] = ev_sender_start(e->cfg.timeout_ms, e->cfg.ca_file, wake_engine, e, msg,
+                                        msglen);
         if (!e->senders[i]) {
-            snprintf(msg, msglen, "cannot start the delivery senders");
             e->nsenders = i;
             goto fail;
         }
@@ -2006,9 +1974,6 @@ void ev_engine_stop(ev_engine_t *e)
         job_t *job = e->sending;
 
         e->sending = job->snext;
-        ev_sender_forget(e->senders[job->sender], job->easy);
-        curl_easy_cleanup(job->easy);
-        curl_slist_free_all(job->hdrs);
         job_free(e, job);
     }
     while (e->dests) {
@@ -2054,15 +2019,8 @@ void ev_engine_stop(ev_engine_t *e)
     }
     free_inbox(e, e->inbox);
     drop_cache(e);
-    while (e->nidle)
-        curl_easy_cleanup(e->idle[--e->nidle]);
-    for (int i = 0; i < e->nsenders; i++) {
-        ev_sent_t sent[SENT_BATCH];
-
-        while (ev_sender_done(e->senders[i], sent, SENT_BATCH) > 0)
-            ; /* their handles were freed above, with their jobs */
-        ev_sender_free(e->senders[i]);
-    }
+    for (int i = 0; i < e->nsenders; i++)
+        ev_sender_free(e->senders[i]); /* finished transfers were freed above, with their jobs */
     curl_multi_cleanup(e->multi);
     pthread_mutex_destroy(&e->inbox_lock);
     free(e->heap);

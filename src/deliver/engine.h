@@ -19,6 +19,7 @@ typedef struct {
     ev_outbox_t *outbox;             /* jobs come from it, results go to it */
     const unsigned char *master_key; /* to open connection secrets */
     int64_t timeout_ms;              /* per request (AWS: 5 s) */
+    const char *ca_file;             /* PEM certificates trusted besides the system's, or NULL */
     int64_t backoff_base_ms;         /* first retry delay bound (default 1 s) */
     int64_t backoff_cap_ms;          /* largest retry delay bound (default 60 s) */
     int senders;                     /* threads running HTTP transfers (0: two per core, <= 4) */

@@ -1,9 +1,9 @@
 /*
- * deliver/sender.c - a thread driving one curl multi handle for the
+ * deliver/sender.c - a thread driving one HTTP client (h1.c) for the
  * delivery engine (see sender.h). Two lists cross threads, both under the
- * sender's lock: handles to add (engine -> sender) and finished transfers
- * (sender -> engine). Each side swaps a whole list out, so neither holds
- * the lock while curl works.
+ * sender's lock: transfers to start (engine -> sender) and finished ones
+ * (sender -> engine). Each side swaps or copies a whole list, so neither
+ * holds the lock while requests are sent.
  */
 #include "deliver/sender.h"
 
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -30,13 +30,13 @@ typedef struct {
 
 struct ev_sender {
     pthread_t thread;
-    CURLM *multi;
-    int epfd;          /* curl's sockets and evfd */
-    int evfd;          /* eventfd: handles were added, or stop */
-    int64_t timer_due; /* when curl wants socket_action(TIMEOUT); -1: never */
+    ev_h1_t *h1;
+    int epfd;          /* the client's sockets and evfd */
+    int evfd;          /* eventfd: transfers were added, or stop */
     pthread_mutex_t lock;
-    vec_t add;  /* CURL *: handed over, not yet attached */
-    vec_t done; /* ev_sent_t: finished, not yet taken */
+    vec_t add;  /* ev_h1_xfer_t *: handed over, not yet started */
+    vec_t done; /* ev_h1_xfer_t *: finished, not yet taken */
+    vec_t ended; /* the sender's own: finished in this round */
     atomic_int stop;
     void (*wake)(void *);
     void *wake_arg;
@@ -57,84 +57,31 @@ static void push(vec_t *v, const void *item, size_t size)
     v->n++;
 }
 
-/* curl tells which sockets to watch: they go into the sender's epoll set. */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-    ev_sender_t *s = arg;
-    struct epoll_event ev;
-
-    (void)easy;
-    if (what == CURL_POLL_REMOVE) {
-        if (sockp)
-            epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-        return 0;
-    }
-    memset(&ev, 0, sizeof(ev));
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    ev.data.fd = fd;
-    /* The mark can be stale (a socket closed and its number reused, which
-     * drops it from the epoll set): fall back to the other operation rather
-     * than leave a transfer unwatched until its timeout. */
-    if (sockp) {
-        if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
-            (void)epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
-    } else if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
-               (errno == EEXIST && epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)) {
-        curl_multi_assign(s->multi, fd, s); /* any non-NULL mark: "registered" */
-    }
-    return 0;
-}
-
-/* Milliseconds on the monotonic clock, as curl's own timers (a wall clock
- * stepped back must not hold up a timeout). */
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* curl asks to be called back after timeout_ms (-1: no timer). */
-static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+/* The client ended a transfer (on the sender's thread). */
+static void on_done(ev_h1_xfer_t *x, void *arg)
 {
     ev_sender_t *s = arg;
 
-    (void)multi;
-    s->timer_due = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
-    return 0;
+    push(&s->ended, &x, sizeof(x));
 }
 
-/* Finished transfers: detached, then handed to the engine in one go. */
-static void collect(ev_sender_t *s, vec_t *done)
+/* Finished transfers are handed to the engine in one go. */
+static void collect(ev_sender_t *s)
 {
-    CURLMsg *m;
-    int left;
-
-    while ((m = curl_multi_info_read(s->multi, &left))) {
-        ev_sent_t sent;
-
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        sent.easy = m->easy_handle;
-        sent.result = m->data.result;
-        curl_multi_remove_handle(s->multi, sent.easy); /* m is invalid from here */
-        push(done, &sent, sizeof(sent));
-    }
-    if (!done->n)
+    if (!s->ended.n)
         return;
     pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < done->n; i++)
-        push(&s->done, &((ev_sent_t *)done->items)[i], sizeof(ev_sent_t));
+    for (size_t i = 0; i < s->ended.n; i++)
+        push(&s->done, &((ev_h1_xfer_t **)s->ended.items)[i], sizeof(ev_h1_xfer_t *));
     pthread_mutex_unlock(&s->lock);
-    done->n = 0;
+    s->ended.n = 0;
     s->wake(s->wake_arg);
 }
 
 static void *sender_main(void *arg)
 {
     ev_sender_t *s = arg;
-    vec_t add = {0}, done = {0};
+    vec_t add = {0};
     struct epoll_event evs[EVENTS];
 
     pthread_setname_np(pthread_self(), "ev-sender");
@@ -145,35 +92,25 @@ static void *sender_main(void *arg)
     ev_thread_nice("EVBRIDGE_SENDER_NICE", SENDER_NICE);
     while (!atomic_load(&s->stop)) {
         vec_t tmp;
-        int running = 0, n, wait = WAIT_MAX_MS;
+        int n, wait = WAIT_MAX_MS;
+        int64_t next;
 
         pthread_mutex_lock(&s->lock);
         tmp = s->add;
         s->add = add;
         add = tmp;
         pthread_mutex_unlock(&s->lock);
-        for (size_t i = 0; i < add.n; i++) {
-            ev_sent_t sent = {((CURL **)add.items)[i], CURLE_FAILED_INIT};
-
-            /* Attaching sets a 0 ms timer; a handle that cannot be attached
-             * comes back failed at once (the engine retries its job). */
-            if (curl_multi_add_handle(s->multi, sent.easy) != CURLM_OK)
-                push(&done, &sent, sizeof(sent));
-        }
+        for (size_t i = 0; i < add.n; i++)
+            ev_h1_start(s->h1, ((ev_h1_xfer_t **)add.items)[i]);
         add.n = 0;
+        collect(s); /* transfers that ended at once */
 
-        if (s->timer_due >= 0) {
-            int64_t left = s->timer_due - mono_ms();
-
-            wait = left <= 0 ? 0 : left < WAIT_MAX_MS ? (int)left : WAIT_MAX_MS;
-        }
-        if (done.n)
-            wait = 0; /* handles curl would not attach go back at once */
+        next = ev_h1_tick(s->h1);
+        if (next >= 0 && next < wait)
+            wait = (int)next;
         n = epoll_wait(s->epfd, evs, EVENTS, wait);
         for (int i = 0; i < n; i++) {
-            int mask = 0;
-
-            if (evs[i].data.fd == s->evfd) {
+            if (evs[i].data.ptr == s) {
                 uint64_t v;
 
                 if (read(s->evfd, &v, sizeof(v)) < 0) {
@@ -181,22 +118,12 @@ static void *sender_main(void *arg)
                 }
                 continue;
             }
-            if (evs[i].events & (EPOLLIN | EPOLLHUP))
-                mask |= CURL_CSELECT_IN;
-            if (evs[i].events & EPOLLOUT)
-                mask |= CURL_CSELECT_OUT;
-            if (evs[i].events & EPOLLERR)
-                mask |= CURL_CSELECT_ERR;
-            curl_multi_socket_action(s->multi, evs[i].data.fd, mask, &running);
+            ev_h1_event(s->h1, evs[i].data.ptr, evs[i].events);
         }
-        if (s->timer_due >= 0 && mono_ms() >= s->timer_due) {
-            s->timer_due = -1; /* curl sets the next one, if any */
-            curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        }
-        collect(s, &done);
+        (void)ev_h1_tick(s->h1);
+        collect(s);
     }
     free(add.items);
-    free(done.items);
     return NULL;
 }
 
@@ -209,38 +136,42 @@ static void wakeup(ev_sender_t *s)
     }
 }
 
-ev_sender_t *ev_sender_start(long max_host, void (*wake)(void *), void *arg)
+ev_sender_t *ev_sender_start(int64_t timeout_ms, const char *ca_file, void (*wake)(void *),
+                             void *arg, char *msg, size_t msglen)
 {
     ev_sender_t *s = ev_xcalloc(1, sizeof(*s));
     struct epoll_event ev;
+    ev_h1_cfg_t hc;
 
-    s->timer_due = -1;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    s->multi = curl_multi_init();
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN;
-    ev.data.fd = s->evfd;
-    if (s->epfd < 0 || s->evfd < 0 || !s->multi ||
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev) != 0)
+    ev.data.ptr = s;
+    if (s->epfd < 0 || s->evfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev) != 0) {
+        snprintf(msg, msglen, "cannot start the delivery senders");
         goto fail;
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host);
-    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 1024L);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    }
+    memset(&hc, 0, sizeof(hc));
+    hc.epfd = s->epfd;
+    hc.timeout_ms = timeout_ms;
+    hc.ca_file = ca_file;
+    hc.done = on_done;
+    hc.done_arg = s;
+    s->h1 = ev_h1_new(&hc, msg, msglen);
+    if (!s->h1)
+        goto fail;
     s->wake = wake;
     s->wake_arg = arg;
     pthread_mutex_init(&s->lock, NULL);
     if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
         pthread_mutex_destroy(&s->lock);
+        snprintf(msg, msglen, "cannot start the delivery senders");
         goto fail;
     }
     return s;
 fail:
-    if (s->multi)
-        curl_multi_cleanup(s->multi);
+    ev_h1_free(s->h1);
     if (s->evfd >= 0)
         close(s->evfd);
     if (s->epfd >= 0)
@@ -249,19 +180,19 @@ fail:
     return NULL;
 }
 
-void ev_sender_add(ev_sender_t *s, CURL *easy)
+void ev_sender_add(ev_sender_t *s, ev_h1_xfer_t *x)
 {
     int first;
 
     pthread_mutex_lock(&s->lock);
     first = s->add.n == 0;
-    push(&s->add, &easy, sizeof(easy));
+    push(&s->add, &x, sizeof(x));
     pthread_mutex_unlock(&s->lock);
     if (first) /* later ones find the sender already woken */
         wakeup(s);
 }
 
-size_t ev_sender_done(ev_sender_t *s, ev_sent_t *out, size_t max)
+size_t ev_sender_done(ev_sender_t *s, ev_h1_xfer_t **out, size_t max)
 {
     size_t n;
 
@@ -270,8 +201,8 @@ size_t ev_sender_done(ev_sender_t *s, ev_sent_t *out, size_t max)
     if (n)
         memcpy(out, s->done.items, n * sizeof(*out));
     if (n < s->done.n)
-        memmove(s->done.items, (ev_sent_t *)s->done.items + n,
-                (s->done.n - n) * sizeof(ev_sent_t));
+        memmove(s->done.items, (ev_h1_xfer_t **)s->done.items + n,
+                (s->done.n - n) * sizeof(*out));
     s->done.n -= n;
     pthread_mutex_unlock(&s->lock);
     return n;
@@ -286,21 +217,16 @@ void ev_sender_stop(ev_sender_t *s)
     pthread_join(s->thread, NULL);
 }
 
-void ev_sender_forget(ev_sender_t *s, CURL *easy)
-{
-    /* A handle still in the add list was never attached: curl answers OK. */
-    curl_multi_remove_handle(s->multi, easy);
-}
-
 void ev_sender_free(ev_sender_t *s)
 {
     if (!s)
         return;
-    curl_multi_cleanup(s->multi); /* may still tell on_socket to forget sockets */
+    ev_h1_free(s->h1); /* transfers still running are abandoned untouched */
     close(s->evfd);
     close(s->epfd);
     pthread_mutex_destroy(&s->lock);
     free(s->add.items);
     free(s->done.items);
+    free(s->ended.items);
     free(s);
 }
