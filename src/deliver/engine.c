@@ -43,7 +43,7 @@
 #define DEST_FULL_JOBS 2048 /* queued jobs per destination held with their payload */
 #define DEST_MIN_JOBS 64    /* ... when the engine holds more than half of MAX_HELD */
 #define PARK_ID_BYTES (16u << 20) /* default cfg.park_id_bytes */
-#define PER_ORIGIN_INFLIGHT 128 /* = curl's per-host limit: no transfer ever waits inside curl */
+#define PER_ORIGIN_INFLIGHT 128 /* connections to one origin (scheme, host, port) at most */
 #define RESPONSE_KEEP 1024
 #define MAX_SENDERS 8
 #define SENT_BATCH 256
@@ -1850,6 +1850,7 @@ static void *engine_main(void *arg)
     ev_engine_t *e = arg;
 
     pthread_setname_np(pthread_self(), "ev-engine");
+    ev_thread_nice("EVBRIDGE_ENGINE_NICE", 0);
     atomic_store(&e->woken, 1);
     while (!atomic_load(&e->stop)) {
         int64_t now = ev_now_ms(), wait;

@@ -261,7 +261,7 @@ static void detail_errno(ev_h1_xfer_t *x, int err)
 /* The request as bytes, in c->out. 0, or -1 when a header line is unusable. */
 static int build_request(ev_h1_conn_t *c, const ev_h1_xfer_t *x)
 {
-    size_t need = strlen(x->method) + x->target_len + strlen(c->pool->hosthdr) + 64 +
+    size_t need = strlen(x->method) + x->target_len + strlen(c->pool->hosthdr) + 128 +
                   x->body_len;
     char *w;
 

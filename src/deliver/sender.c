@@ -21,7 +21,7 @@
 
 #define WAIT_MAX_MS 1000
 #define EVENTS 64
-#define SENDER_NICE 5
+#define SENDER_NICE 10
 
 typedef struct {
     void *items;
@@ -87,8 +87,12 @@ static void *sender_main(void *arg)
     pthread_setname_np(pthread_self(), "ev-sender");
     /* When PutEvents and deliveries compete for the CPU, PutEvents (the
      * caller waiting for its answer) goes first; deliveries are durable and
-     * catch up. Measured on 2 cores: ingest 18.7-21.5k events/s with senders
-     * at nice 5, 11.6-13.1k at nice 0, the same drain rate either way. */
+     * catch up. Measured on 2 cores with curl: ingest 18.7-21.5k events/s
+     * with senders at nice 5, 11.6-13.1k at nice 0. With h1 a delivery costs
+     * the senders so little that nice 5 no longer held them back (ingest
+     * 13.8-19.2k, deliveries meanwhile 12-19k/s); at nice 10: ingest
+     * 31.2-33.6k, deliveries meanwhile 6.9-8.8k/s, the drain unchanged
+     * (29.3k), and 11.3-15.7k/s delivered while PutEvents take 20k/s. */
     ev_thread_nice("EVBRIDGE_SENDER_NICE", SENDER_NICE);
     while (!atomic_load(&s->stop)) {
         vec_t tmp;
