@@ -5,6 +5,8 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -182,6 +184,27 @@ static long number_in(const char *s, long lo, long hi)
 static int is_loopback(const char *host)
 {
     return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+/* The --ca-file must hold at least one PEM certificate OpenSSL can load. */
+static int check_ca_file(const char *path)
+{
+    X509_STORE *st;
+    int ok;
+
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "evbridge: cannot read --ca-file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    st = X509_STORE_new();
+    ok = st && X509_STORE_load_file(st, path) == 1;
+    X509_STORE_free(st);
+    ERR_clear_error();
+    if (!ok) {
+        fprintf(stderr, "evbridge: --ca-file %s holds no PEM certificate\n", path);
+        return -1;
+    }
+    return 0;
 }
 
 static int load_credentials(const char *path, ev_credential_t **out, size_t *n)
@@ -413,10 +436,8 @@ static int serve(int argc, char **argv)
                 "test/test credential would let anyone on the network in\n", host);
         return 2;
     }
-    if (o.ca_file && access(o.ca_file, R_OK) != 0) {
-        fprintf(stderr, "evbridge: cannot read --ca-file %s: %s\n", o.ca_file, strerror(errno));
+    if (o.ca_file && check_ca_file(o.ca_file) != 0)
         return 2;
-    }
     if (load_credentials(o.credentials, &creds, &ncreds) != 0)
         return 2;
     if (mkdir(o.data_dir, 0700) != 0 && errno != EEXIST) {
