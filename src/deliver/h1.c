@@ -87,6 +87,7 @@ struct ev_h1_conn {
     int state;
     uint32_t ev;      /* the epoll interest registered */
     int reused;       /* carried a whole exchange before */
+    int clean;        /* ends between exchanges: its TLS session stays resumable */
     ev_h1_xfer_t *x;  /* its transfer (NULL when idle) */
     struct addrinfo *ai, *next_ai;
     rq_t *rq;
@@ -195,6 +196,10 @@ static void idle_unlink(ev_h1_conn_t *c)
 static void drop_socket(ev_h1_t *h, ev_h1_conn_t *c)
 {
     if (c->ssl) {
+        /* SSL_free of a connection that did not shut down marks its session
+         * unusable, and that session is the one new connections resume. */
+        if (c->clean)
+            SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         SSL_free(c->ssl);
         c->ssl = NULL;
     }
@@ -313,6 +318,7 @@ static void begin_exchange(ev_h1_t *h, ev_h1_conn_t *c)
     ev_h1_xfer_t *x = c->x;
 
     c->state = C_SENDING;
+    c->clean = 0;
     if (build_request(c, x) != 0) {
         snprintf(x->detail, sizeof(x->detail), "a request header holds a line break");
         c->x = NULL;
@@ -369,6 +375,62 @@ static void do_handshake(ev_h1_t *h, ev_h1_conn_t *c)
     }
 }
 
+/* TLS sessions by origin, shared by every client of the process (a new
+ * connection may be another sender's), each the newest the server gave. */
+typedef struct sess {
+    char *key; /* host|port */
+    SSL_SESSION *s;
+    struct sess *next;
+} sess_t;
+
+static pthread_mutex_t sess_lock = PTHREAD_MUTEX_INITIALIZER;
+static sess_t *sessions;
+static int clients; /* ev_h1_t alive; the last one frees the table */
+
+static sess_t *sess_find(const pool_t *p)
+{
+    size_t hl = strlen(p->host);
+
+    for (sess_t *e = sessions; e; e = e->next)
+        if (strncmp(e->key, p->host, hl) == 0 && e->key[hl] == '|' &&
+            strcmp(e->key + hl + 1, p->port) == 0)
+            return e;
+    return NULL;
+}
+
+/* Takes over the caller's reference. */
+static void session_put(const pool_t *p, SSL_SESSION *s)
+{
+    sess_t *e;
+
+    pthread_mutex_lock(&sess_lock);
+    e = sess_find(p);
+    if (!e) {
+        e = ev_xcalloc(1, sizeof(*e));
+        e->key = ev_xasprintf("%s|%s", p->host, p->port);
+        e->next = sessions;
+        sessions = e;
+    }
+    if (e->s)
+        SSL_SESSION_free(e->s);
+    e->s = s;
+    pthread_mutex_unlock(&sess_lock);
+}
+
+/* A reference to the origin's session, or NULL. */
+static SSL_SESSION *session_get(const pool_t *p)
+{
+    SSL_SESSION *s = NULL;
+    sess_t *e;
+
+    pthread_mutex_lock(&sess_lock);
+    e = sess_find(p);
+    if (e && e->s && SSL_SESSION_up_ref(e->s) == 1)
+        s = e->s;
+    pthread_mutex_unlock(&sess_lock);
+    return s;
+}
+
 static void connected(ev_h1_t *h, ev_h1_conn_t *c)
 {
     int one = 1;
@@ -394,6 +456,15 @@ static void connected(ev_h1_t *h, ev_h1_conn_t *c)
         } else {
             SSL_set_tlsext_host_name(c->ssl, host);
             SSL_set1_host(c->ssl, host);
+        }
+    }
+    SSL_set_app_data(c->ssl, c);
+    {
+        SSL_SESSION *sess = session_get(c->pool);
+
+        if (sess) {
+            SSL_set_session(c->ssl, sess); /* an abbreviated handshake if the server agrees */
+            SSL_SESSION_free(sess);
         }
     }
     SSL_set_connect_state(c->ssl);
@@ -750,6 +821,7 @@ static void exchange_done(ev_h1_t *h, ev_h1_conn_t *c, int extra)
     x->status = c->resp.status;
     memcpy(x->retry_after, c->resp.retry_after, sizeof(x->retry_after));
     c->x = NULL;
+    c->clean = !extra;
     if (!c->resp.keep_alive || extra || p->nidle >= IDLE_PER_ORIGIN) {
         conn_free(h, c);
     } else {
@@ -954,11 +1026,26 @@ int64_t ev_h1_tick(ev_h1_t *h)
     return h->thead ? h->thead->deadline_ms - now : -1;
 }
 
+/* OpenSSL has a session (or a TLS 1.3 ticket) for a connection: its origin
+ * keeps the newest, so the next connection skips the full handshake. */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    ev_h1_conn_t *c = SSL_get_app_data(ssl);
+
+    if (!c || !SSL_SESSION_is_resumable(sess))
+        return 0;
+    session_put(c->pool, sess);
+    return 1; /* the reference is the table's */
+}
+
 ev_h1_t *ev_h1_new(const ev_h1_cfg_t *cfg, char *msg, size_t msglen)
 {
     ev_h1_t *h = ev_xcalloc(1, sizeof(*h));
     struct epoll_event e;
 
+    pthread_mutex_lock(&sess_lock);
+    clients++;
+    pthread_mutex_unlock(&sess_lock);
     h->cfg = *cfg;
     h->tls = SSL_CTX_new(TLS_client_method());
     if (!h->tls || SSL_CTX_set_default_verify_paths(h->tls) != 1) {
@@ -974,6 +1061,8 @@ ev_h1_t *ev_h1_new(const ev_h1_cfg_t *cfg, char *msg, size_t msglen)
     SSL_CTX_set_min_proto_version(h->tls, TLS1_2_VERSION);
     SSL_CTX_set_mode(h->tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(h->tls, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_session_cache_mode(h->tls, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(h->tls, on_new_session);
     h->hub = ev_xcalloc(1, sizeof(*h->hub));
     h->hub->tag = EV_H1_TAG_RESOLVER;
     h->hub->refs = 1;
@@ -1018,5 +1107,17 @@ void ev_h1_free(ev_h1_t *h)
         hub_unref(h->hub);
     }
     SSL_CTX_free(h->tls);
+    pthread_mutex_lock(&sess_lock);
+    if (--clients == 0) {
+        while (sessions) {
+            sess_t *e = sessions;
+
+            sessions = e->next;
+            SSL_SESSION_free(e->s);
+            free(e->key);
+            free(e);
+        }
+    }
+    pthread_mutex_unlock(&sess_lock);
     free(h);
 }
