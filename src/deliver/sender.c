@@ -21,7 +21,7 @@
 
 #define WAIT_MAX_MS 1000
 #define EVENTS 64
-#define SENDER_NICE 10
+#define SENDER_NICE 15
 
 typedef struct {
     void *items;
@@ -90,9 +90,11 @@ static void *sender_main(void *arg)
      * catch up. Measured on 2 cores with curl: ingest 18.7-21.5k events/s
      * with senders at nice 5, 11.6-13.1k at nice 0. With h1 a delivery costs
      * the senders so little that nice 5 no longer held them back (ingest
-     * 13.8-19.2k, deliveries meanwhile 12-19k/s); at nice 10: ingest
-     * 31.2-33.6k, deliveries meanwhile 6.9-8.8k/s, the drain unchanged
-     * (29.3k), and 11.3-15.7k/s delivered while PutEvents take 20k/s. */
+     * 13.8-19.2k, deliveries meanwhile 12-19k/s). Nice 10 was bimodal:
+     * ingest 16-33k, sometimes with deliveries keeping pace; nice 19: ingest
+     * 31-41k but only 6.7-8k/s delivered while PutEvents take 20k/s; nice
+     * 15: ingest 35.7-37.2k and 10.5-12k/s delivered at 20k PutEvents/s.
+     * The drain (no PutEvents) is the same at any nice, 29-32k/s. */
     ev_thread_nice("EVBRIDGE_SENDER_NICE", SENDER_NICE);
     while (!atomic_load(&s->stop)) {
         vec_t tmp;
