@@ -101,7 +101,6 @@ struct ev_h1_conn {
 
 struct ev_h1 {
     ev_h1_cfg_t cfg;
-    SSL_CTX *tls;
     hub_t *hub;
     pool_t *pools;
     ev_h1_conn_t *conns;
@@ -431,6 +430,42 @@ static SSL_SESSION *session_get(const pool_t *p)
     return s;
 }
 
+static int on_new_session(SSL *ssl, SSL_SESSION *sess);
+
+/* One TLS context for every client, made at the first https connection
+ * (the system's trust store costs about 1 MB in memory); NULL when it
+ * cannot be made, and tried again next time. */
+static SSL_CTX *tls_ctx;
+
+static SSL *tls_new(const char *ca_file)
+{
+    SSL *ssl = NULL;
+
+    pthread_mutex_lock(&sess_lock);
+    if (!tls_ctx) {
+        SSL_CTX *t = SSL_CTX_new(TLS_client_method());
+
+        if (t && SSL_CTX_set_default_verify_paths(t) == 1 &&
+            (!ca_file || X509_STORE_load_file(SSL_CTX_get_cert_store(t), ca_file) == 1)) {
+            SSL_CTX_set_verify(t, SSL_VERIFY_PEER, NULL);
+            SSL_CTX_set_min_proto_version(t, TLS1_2_VERSION);
+            SSL_CTX_set_mode(t, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+            SSL_CTX_set_options(t, SSL_OP_IGNORE_UNEXPECTED_EOF);
+            SSL_CTX_set_session_cache_mode(t, SSL_SESS_CACHE_CLIENT |
+                                                  SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(t, on_new_session);
+            tls_ctx = t;
+        } else {
+            SSL_CTX_free(t);
+        }
+    }
+    if (tls_ctx)
+        ssl = SSL_new(tls_ctx);
+    pthread_mutex_unlock(&sess_lock);
+    return ssl;
+}
+
 static void connected(ev_h1_t *h, ev_h1_conn_t *c)
 {
     int one = 1;
@@ -440,8 +475,9 @@ static void connected(ev_h1_t *h, ev_h1_conn_t *c)
         begin_exchange(h, c);
         return;
     }
-    c->ssl = SSL_new(h->tls);
+    c->ssl = tls_new(h->cfg.ca_file);
     if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+        ERR_clear_error();
         snprintf(c->x->detail, sizeof(c->x->detail), "cannot start TLS");
         conn_fail(h, c, EV_H1_TLS);
         return;
@@ -1047,22 +1083,6 @@ ev_h1_t *ev_h1_new(const ev_h1_cfg_t *cfg, char *msg, size_t msglen)
     clients++;
     pthread_mutex_unlock(&sess_lock);
     h->cfg = *cfg;
-    h->tls = SSL_CTX_new(TLS_client_method());
-    if (!h->tls || SSL_CTX_set_default_verify_paths(h->tls) != 1) {
-        snprintf(msg, msglen, "cannot create the TLS context");
-        goto fail;
-    }
-    if (cfg->ca_file &&
-        X509_STORE_load_file(SSL_CTX_get_cert_store(h->tls), cfg->ca_file) != 1) {
-        snprintf(msg, msglen, "cannot load the certificates of %s", cfg->ca_file);
-        goto fail;
-    }
-    SSL_CTX_set_verify(h->tls, SSL_VERIFY_PEER, NULL);
-    SSL_CTX_set_min_proto_version(h->tls, TLS1_2_VERSION);
-    SSL_CTX_set_mode(h->tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_options(h->tls, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_session_cache_mode(h->tls, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_sess_set_new_cb(h->tls, on_new_session);
     h->hub = ev_xcalloc(1, sizeof(*h->hub));
     h->hub->tag = EV_H1_TAG_RESOLVER;
     h->hub->refs = 1;
@@ -1106,9 +1126,10 @@ void ev_h1_free(ev_h1_t *h)
             epoll_ctl(h->cfg.epfd, EPOLL_CTL_DEL, h->hub->evfd, NULL);
         hub_unref(h->hub);
     }
-    SSL_CTX_free(h->tls);
     pthread_mutex_lock(&sess_lock);
     if (--clients == 0) {
+        SSL_CTX_free(tls_ctx);
+        tls_ctx = NULL;
         while (sessions) {
             sess_t *e = sessions;
 

@@ -78,7 +78,8 @@ typedef struct {
     void *done_arg;
 } ev_h1_cfg_t;
 
-/* NULL (and a reason in msg) when the TLS context or resolver cannot be made. */
+/* NULL (and a reason in msg) when its name-lookup wake-up cannot be set up. The TLS
+ * context is made at the first https connection and shared by every client. */
 ev_h1_t *ev_h1_new(const ev_h1_cfg_t *cfg, char *msg, size_t msglen);
 
 /* Starts a transfer; it ends in cfg.done (possibly before this returns). */
