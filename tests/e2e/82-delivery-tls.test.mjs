@@ -45,6 +45,7 @@ import {
     UUID_RE,
     eventually,
     freePort,
+    rfc3986,
     startServer,
 } from './lib/server.mjs';
 import { sleep } from './lib/receiver.mjs';
@@ -95,8 +96,7 @@ let seq = 0;
 const uniq = (p) => `${p}-${++seq}`;
 
 /* RFC 3986 unreserved characters kept, everything else %XX (UTF-8). */
-const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const enc = rfc3986;
 
 const TIME = new Date('2024-05-06T07:08:09Z');
 const TIME_ISO = '2024-05-06T07:08:09Z';
