@@ -6,14 +6,15 @@ set -euo pipefail
 PKGS=(
   gcc make pkg-config
   libmicrohttpd-dev      # HTTP server
-  libcurl4-openssl-dev   # HTTP client (delivery)
-  libssl-dev             # OpenSSL 3: SigV4 HMAC, AES-256-GCM
+  libcurl4-openssl-dev   # HTTP client of OAuth token requests (and curl_getdate)
+  libssl-dev             # OpenSSL 3: SigV4 HMAC, AES-256-GCM, TLS of deliveries (deliver/h1.c)
   libsqlite3-dev         # embedded store
   libjansson-dev         # JSON for API bodies
   libpcre2-dev           # AWS model patterns (Java regex syntax)
   libcmocka-dev          # unit tests
   clang libclang-rt-14-dev  # libFuzzer and sanitizers
   sqlite3 python3 curl
+  openssl                # the CLI: e2e 82 makes its test certificates with it
 )
 
 missing=()
