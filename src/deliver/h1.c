@@ -250,6 +250,7 @@ static void conn_fail(ev_h1_t *h, ev_h1_conn_t *c, ev_h1_err err)
         return;
     if (again) {
         x->resent = 1;
+        x->detail[0] = 0; /* the first try's cause is not the answer */
         attach_new(h, x);
         return;
     }
@@ -262,15 +263,58 @@ static void detail_errno(ev_h1_xfer_t *x, int err)
         snprintf(x->detail, sizeof(x->detail), "%s", strerror(err));
 }
 
-/* The request as bytes, in c->out. 0, or -1 when a header line is unusable. */
+static int is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* A token of RFC 9110 of n bytes (n > 0). */
+static int is_token(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return 0;
+    return n > 0;
+}
+
+/*
+ * A header line we may send: "name: value" with a token for a name, no line
+ * break, and none of the headers that frame the message or steer the
+ * connection (this client writes those itself; another would let a caller
+ * smuggle a second request onto a kept-alive connection).
+ */
+static int header_ok(const char *line)
+{
+    static const char *const own[] = {"Host",    "Content-Length", "Transfer-Encoding",
+                                      "Connection", "Keep-Alive", "TE", "Trailer",
+                                      "Upgrade", "Expect", "Proxy-Connection"};
+    const char *colon = strchr(line, ':');
+    size_t n;
+
+    if (!colon || strpbrk(line, "\r\n"))
+        return 0;
+    n = (size_t)(colon - line);
+    if (!is_token(line, n))
+        return 0;
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (strlen(own[i]) == n && strncasecmp(own[i], line, n) == 0)
+            return 0;
+    return 1;
+}
+
+/* The request as bytes, in c->out. 0, or -1 when the method or a header
+ * line is unusable. */
 static int build_request(ev_h1_conn_t *c, const ev_h1_xfer_t *x)
 {
     size_t need = strlen(x->method) + x->target_len + strlen(c->pool->hosthdr) + 128 +
                   x->body_len;
     char *w;
 
+    if (!is_token(x->method, strlen(x->method)))
+        return -1;
     for (size_t i = 0; i < x->nheaders; i++) {
-        if (strpbrk(x->headers[i], "\r\n"))
+        if (!header_ok(x->headers[i]))
             return -1;
         need += strlen(x->headers[i]) + 2;
     }
@@ -319,7 +363,7 @@ static void begin_exchange(ev_h1_t *h, ev_h1_conn_t *c)
     c->state = C_SENDING;
     c->clean = 0;
     if (build_request(c, x) != 0) {
-        snprintf(x->detail, sizeof(x->detail), "a request header holds a line break");
+        snprintf(x->detail, sizeof(x->detail), "a request header or the method is not valid");
         c->x = NULL;
         conn_free(h, c);
         finish(h, x, EV_H1_URL);
@@ -487,11 +531,19 @@ static void connected(ev_h1_t *h, ev_h1_conn_t *c)
         struct in_addr a4;
         const char *host = c->pool->host;
 
-        if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1) {
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host);
-        } else {
-            SSL_set_tlsext_host_name(c->ssl, host);
-            SSL_set1_host(c->ssl, host);
+        int ok;
+
+        /* Without the name or address check any trusted certificate would do:
+         * a failure to set it up fails the connection. */
+        if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+            ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) == 1;
+        else
+            ok = SSL_set_tlsext_host_name(c->ssl, host) == 1 && SSL_set1_host(c->ssl, host) == 1;
+        if (!ok) {
+            ERR_clear_error();
+            snprintf(c->x->detail, sizeof(c->x->detail), "cannot set up the certificate check");
+            conn_fail(h, c, EV_H1_TLS);
+            return;
         }
     }
     SSL_set_app_data(c->ssl, c);
@@ -815,6 +867,7 @@ static void do_send(ev_h1_t *h, ev_h1_conn_t *c)
             int rc;
 
             ERR_clear_error();
+            errno = 0;
             rc = SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len - c->out_off));
             if (rc <= 0) {
                 int e = SSL_get_error(c->ssl, rc);
@@ -844,6 +897,9 @@ static void do_send(ev_h1_t *h, ev_h1_conn_t *c)
         }
         c->out_off += (size_t)n;
     }
+    /* Sent: the request (credentials included) need not stay in memory while
+     * the connection lives on. */
+    ev_wipe(c->out, c->out_len);
     c->state = C_RECEIVING;
     set_interest(h, c, RX);
 }
@@ -885,6 +941,7 @@ static int read_some(ev_h1_t *h, ev_h1_conn_t *c, char *buf, size_t cap, size_t 
         int rc, e;
 
         ERR_clear_error();
+        errno = 0;
         rc = SSL_read(c->ssl, buf, (int)cap);
         if (rc > 0) {
             *n = (size_t)rc;
@@ -994,7 +1051,8 @@ void ev_h1_event(ev_h1_t *h, void *ptr, uint32_t events)
         do_recv(h, c);
         break;
     case C_IDLE:
-        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        /* EPOLLOUT: TLS wanted to write while reading (idle_event asked) */
+        if (events & (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             idle_event(h, c);
         break;
     default:

@@ -119,6 +119,37 @@ static int is_stripped(const char *name)
     return 0;
 }
 
+/*
+ * The connection's API key name as a header name: AWS accepts names with
+ * inner blanks and any printable character; only an RFC 9110 token (blanks
+ * around it trimmed) that is not a header EventBridge strips or sets can be
+ * sent. NULL otherwise; else a copy to free.
+ */
+static char *api_key_header(const char *name)
+{
+    static const char tchars[] = "!#$%&'*+-.^_`|~";
+    size_t a = strspn(name, " \t"), b = strlen(name);
+    char *r;
+
+    while (b > a && (name[b - 1] == ' ' || name[b - 1] == '\t'))
+        b--;
+    if (b == a)
+        return NULL;
+    for (size_t i = a; i < b; i++) {
+        unsigned char ch = (unsigned char)name[i];
+
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              strchr(tchars, ch)))
+            return NULL;
+    }
+    r = ev_xstrndup(name + a, b - a);
+    if (is_stripped(r)) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
 /* Removes every header of that name (the connection's credentials win). */
 static void remove_header(ev_http_request_t *out, const char *name)
 {
@@ -254,8 +285,19 @@ ev_err ev_request_build(const ev_request_in_t *in, ev_http_request_t *out, char 
         const char *value = json_string_value(json_object_get(in->secret, "api_key_value"));
 
         if (name && value) {
-            remove_header(out, name);
-            add_header(out, name, value);
+            char *hname = api_key_header(name);
+
+            if (!hname) {
+                kv_free(&h);
+                ev_request_free(out);
+                *err = ev_xstrdup("The connection's API key name cannot be sent as an HTTP "
+                                  "header name: it must be a token (RFC 9110) and not a header "
+                                  "EventBridge sets or strips.");
+                return EV_ERR_VALIDATION;
+            }
+            remove_header(out, hname);
+            add_header(out, hname, value);
+            free(hname);
         }
     } else if (in->auth_type && strcmp(in->auth_type, "BASIC") == 0) {
         const char *u = json_string_value(json_object_get(in->secret, "username"));
@@ -292,7 +334,7 @@ void ev_request_free(ev_http_request_t *r)
     for (size_t i = 0; i < r->nheaders; i++)
         ev_free_secret(r->headers[i]);
     free(r->headers);
-    free(r->url);
+    ev_free_secret(r->url); /* its query may hold the connection's secret parameters */
     if (r->body) {
         ev_wipe(r->body, r->body_len);
         free(r->body);

@@ -112,6 +112,7 @@ static void *sender_main(void *arg)
         collect(s); /* transfers that ended at once */
 
         next = ev_h1_tick(s->h1);
+        collect(s); /* transfers that just timed out */
         if (next >= 0 && next < wait)
             wait = (int)next;
         n = epoll_wait(s->epfd, evs, EVENTS, wait);

@@ -636,6 +636,22 @@ describe('outcomes and retries (run concurrently)', { concurrency: true }, () =>
         });
     }
 
+    /* AWS's pattern accepts such names; sending one would let a payload smuggle a
+     * second request onto a kept-alive connection shared with other accounts. */
+    for (const key of ['Transfer-Encoding', ' content-length ', 'X Key']) {
+        test(`an API key named ${JSON.stringify(key)} is never sent: failed at once, nothing arrives`, async () => {
+            const conn = await apiKeyConn({ key, value: 'chunked' });
+            const r = await route({ conn });
+            await r.put();
+            const rows = await history(r.ruleName, 1, { settleMs: 600 });
+            assert.deepEqual(summary(rows), [[1, 'failed', null]]);
+            assert.equal(rows[0].Error, "SDK_CLIENT_ERROR: The connection's API key name cannot be "
+                + 'sent as an HTTP header name: it must be a token (RFC 9110) and not a header '
+                + 'EventBridge sets or strips.');
+            assert.equal(rx.on(r.path).length, 0);
+        });
+    }
+
     test('a redirect is not followed and not retried', async () => {
         const r = await route();
         const elsewhere = `${r.path}-moved`;

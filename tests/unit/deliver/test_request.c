@@ -91,6 +91,61 @@ static void test_headers(void **state)
     json_decref(secret);
 }
 
+/* One API key name through ev_request_build: its header, or NULL when refused. */
+static char *api_key_line(const char *name, char **err)
+{
+    json_t *secret = json_pack("{s:s, s:s}", "api_key_name", name, "api_key_value", "k3y");
+    ev_request_in_t in = {"https://h.test/", "POST", NULL, NULL, "API_KEY", secret, NULL, "{}", 2};
+    ev_http_request_t r;
+    char *line = NULL;
+
+    *err = NULL;
+    if (ev_request_build(&in, &r, err) == EV_OK) {
+        for (size_t i = 0; i < r.nheaders; i++)
+            if (strstr(r.headers[i], "k3y"))
+                line = strdup(r.headers[i]);
+        ev_request_free(&r);
+    } else {
+        assert_int_equal(r.nheaders, 0); /* nothing left behind */
+        assert_null(r.url);
+    }
+    json_decref(secret);
+    return line;
+}
+
+/* AWS accepts API key names that are no header name at all, and names of the
+ * headers that frame a request: those are refused at delivery, never sent
+ * (a "Transfer-Encoding: chunked" key would smuggle a request). */
+static void test_api_key_names(void **state)
+{
+    static const char *const refused[] = {
+        "Transfer-Encoding", "content-length", "Host", "Connection", "TE", "Upgrade",
+        "Expect", "Trailer", "X Key", "x-key:", "X(Key)", "\t ", "X-K\xc3\xa9y", "X/Key",
+    };
+    char *err, *line;
+
+    (void)state;
+    line = api_key_line("  X-Api-Key\t", &err);
+    assert_string_equal(line, "X-Api-Key: k3y");
+    free(line);
+    line = api_key_line("Authorization", &err);
+    assert_string_equal(line, "Authorization: k3y");
+    free(line);
+    line = api_key_line("x!#$%&'*+-.^_`|~9", &err);
+    assert_string_equal(line, "x!#$%&'*+-.^_`|~9: k3y");
+    free(line);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        line = api_key_line(refused[i], &err);
+        assert_null(line);
+        assert_non_null(err);
+        assert_string_equal(err, "The connection's API key name cannot be sent as an HTTP header "
+                                 "name: it must be a token (RFC 9110) and not a header "
+                                 "EventBridge sets or strips.");
+        assert_null(strstr(err, "k3y"));
+        free(err);
+    }
+}
+
 static void test_basic_custom_type_and_body_params(void **state)
 {
     json_t *target = json_loads("{\"HeaderParameters\":{\"content-type\":\"text/plain\"}}", 0,
@@ -131,6 +186,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_merge_and_encoding),
         cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_api_key_names),
         cmocka_unit_test(test_basic_custom_type_and_body_params),
     };
 

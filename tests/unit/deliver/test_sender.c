@@ -290,6 +290,54 @@ static void test_refused_connection(void **state)
     ev_sender_free(s);
 }
 
+/* Header lines that would frame the message or are no header, and methods
+ * that are no token, are never written: such a transfer fails by itself and
+ * the connection stays usable for the next one. */
+static void test_unsendable_headers_and_methods(void **state)
+{
+    static char *const bad_headers[][1] = {
+        {"Transfer-Encoding: chunked"}, {"content-length: 5"}, {"Host: other.test"},
+        {"Connection: close"}, {"TE: trailers"}, {"Upgrade: h2c"}, {"Expect: 100-continue"},
+        {"X Key: v"}, {"X-Key v"}, {": v"}, {"X-Key: a\r\nX-Other: b"}, {"X-Key: a\nb"},
+    };
+    static const char *const bad_methods[] = {"PO ST", "GET /x HTTP/1.1\r\nX:", ""};
+    enum { NH = sizeof(bad_headers) / sizeof(bad_headers[0]), NM = 3 };
+    server_t srv;
+    ev_sender_t *s;
+    ev_h1_xfer_t *sent[NH + NM + 1];
+    char msg[128];
+    size_t got;
+
+    (void)state;
+    server_start(&srv, 1);
+    s = ev_sender_start(5000, NULL, wake, &waker, msg, sizeof(msg));
+    for (size_t i = 0; i < NH + NM; i++) {
+        ev_h1_xfer_t *x = transfer(srv.port, (int)i);
+
+        if (i < NH)
+            x->headers = bad_headers[i];
+        else
+            x->method = bad_methods[i - NH];
+        ev_sender_add(s, x);
+    }
+    got = collect(s, &waker, sent, NH + NM);
+    assert_int_equal(got, NH + NM);
+    for (size_t i = 0; i < got; i++) {
+        assert_int_equal(sent[i]->err, EV_H1_URL);
+        assert_string_equal(sent[i]->detail, "a request header or the method is not valid");
+        transfer_free(sent[i]);
+    }
+    ev_sender_add(s, transfer(srv.port, 99));
+    assert_int_equal(collect(s, &waker, sent, 1), 1);
+    assert_int_equal(sent[0]->err, EV_H1_OK);
+    assert_int_equal(sent[0]->status, 200);
+    transfer_free(sent[0]);
+    assert_int_equal(atomic_load(&srv.requests), 1); /* only the good one arrived */
+    ev_sender_stop(s);
+    ev_sender_free(s);
+    server_stop(&srv);
+}
+
 static void test_stop_with_transfers_in_flight(void **state)
 {
     server_t dead;
@@ -319,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_many_transfers_each_come_back_once),
         cmocka_unit_test(test_stuck_transfer_does_not_hold_up_others),
         cmocka_unit_test(test_refused_connection),
+        cmocka_unit_test(test_unsendable_headers_and_methods),
         cmocka_unit_test(test_stop_with_transfers_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
