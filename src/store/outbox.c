@@ -22,15 +22,25 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/log.h"
+#include "store/attlog.h"
 #include "util/util.h"
 
 #define WRITER_NICE (-5)
 
 enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 
-#define CHECKPOINT_PAGES 10000 /* WAL pages (40 MB) that wake the checkpointer: outbox pages
-                                * rewritten many times are copied once */
+/*
+ * The writer checkpoints the WAL itself, between commits, once it holds this
+ * many pages (4 MB): then the checkpoint completes (nothing is appended while
+ * it runs), the next commit starts the WAL over from its beginning, and the
+ * file stays small and in the page cache. A checkpointer beside the writer
+ * never caught up under load: the WAL grew by ~70 MB/s, and writing new file
+ * pages costs several times rewriting cached ones.
+ */
+#define CHECKPOINT_PAGES 1024
+#define IDLE_CHECKPOINT_MS 1000 /* an idle writer checkpoints what is left after this */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
@@ -64,18 +74,14 @@ typedef struct item {
 
 struct ev_outbox {
     sqlite3 *db; /* the writer's */
-    sqlite3_stmt *insert, *del, *retry, *history, *prune;
+    sqlite3_stmt *insert, *del, *retry, *history, *prune, *prune_old;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
     sqlite3_stmt *load, *load_some, *load_target;
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
-    sqlite3 *cdb;         /* the checkpointer's */
-    pthread_t checkpointer;
-    atomic_int wal_pages; /* WAL size after the last commit (set by the writer) */
-    int64_t commits;      /* commits so far */
+    int wal_pages;        /* WAL pages not yet checkpointed (writer only) */
     pthread_mutex_t lock;
     pthread_cond_t work; /* something was queued, or stop */
-    pthread_cond_t ckpt; /* the WAL grew, or stop */
     item_t *head, *tail;
     int stop;
     int64_t next_id;  /* writer only */
@@ -86,7 +92,12 @@ struct ev_outbox {
     ev_outbox_take_fn take;
     void *take_arg;
     int64_t history_ms, last_prune_ms;
+    ev_buf_t hist;       /* the attempts of the commit being written (writer only) */
+    size_t hist_n;       /* records in it */
+    int64_t hist_newest; /* time of the newest */
 };
+
+#define HIST_ROW_MAX (4 << 20) /* a commit with more history bytes stores several rows */
 
 static const char insert_sql[] =
     "INSERT INTO outbox (id, account, region, event_id, bus, rule_arn, target_id, target_arn, "
@@ -94,11 +105,14 @@ static const char insert_sql[] =
 static const char del_sql[] = "DELETE FROM outbox WHERE id = ?1";
 static const char retry_sql[] = "UPDATE outbox SET due_ms = ?2, attempts = ?3 WHERE id = ?1";
 static const char history_sql[] =
-    "INSERT INTO attempts (account, region, event_id, rule_arn, target_id, target_arn, attempt, "
-    "time_ms, status, outcome, error, latency_ms, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-    "?8, ?9, ?10, ?11, ?12, ?13)";
-/* Bounded, so that a long backlog of old history never stalls a commit. */
+    "INSERT INTO attempt_log (time_ms, n, recs) VALUES (?1, ?2, ?3)";
+/* Bounded, so that a long backlog of old history never stalls a commit; run
+ * every second, which keeps up with a row per commit. `attempts` holds the
+ * history written before attempt_log existed (schema 7). */
 static const char prune_sql[] =
+    "DELETE FROM attempt_log WHERE id IN (SELECT id FROM attempt_log WHERE time_ms < ?1 "
+    "LIMIT 2000)";
+static const char prune_old_sql[] =
     "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
 #define JOB_COLUMNS                                                                                \
     "id, account, region, event_id, bus, rule_arn, target_id, target_arn, payload, event_ms, "   \
@@ -218,9 +232,30 @@ static int insert_job(ev_outbox_t *o, const ev_outbox_job_t *j)
     return step_reset(s);
 }
 
+/* Stores the history records gathered so far as one row. */
+static int hist_flush(ev_outbox_t *o)
+{
+    sqlite3_stmt *s = o->history;
+
+    if (!o->hist_n)
+        return 0;
+    sqlite3_bind_int64(s, 1, o->hist_newest);
+    sqlite3_bind_int64(s, 2, (int64_t)o->hist_n);
+    sqlite3_bind_blob(s, 3, o->hist.p, (int)o->hist.len, SQLITE_STATIC);
+    o->hist.len = 0;
+    o->hist_n = 0;
+    o->hist_newest = 0;
+    return step_reset(s);
+}
+
+static size_t slen_or0(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
 static int apply_fin(ev_outbox_t *o, const fin_t *f)
 {
-    sqlite3_stmt *s;
+    ev_attlog_rec_t r;
 
     if (f->op == F_DELETE) {
         sqlite3_bind_int64(o->del, 1, f->id);
@@ -235,23 +270,27 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     }
     if (!f->history)
         return 0;
-    s = o->history;
-    bind_text(s, 1, f->account);
-    bind_text(s, 2, f->region);
-    bind_text(s, 3, f->event_id);
-    bind_text(s, 4, f->rule_arn);
-    bind_text(s, 5, f->target_id);
-    bind_text(s, 6, f->target_arn);
-    sqlite3_bind_int(s, 7, f->attempt);
-    sqlite3_bind_int64(s, 8, f->time_ms);
-    sqlite3_bind_int(s, 9, f->status);
-    bind_text(s, 10, f->outcome);
-    if (f->error)
-        bind_text(s, 11, f->error);
-    sqlite3_bind_int64(s, 12, f->latency_ms);
-    sqlite3_bind_blob(s, 13, f->response ? f->response : "", (int)f->response_len,
-                      SQLITE_STATIC);
-    return step_reset(s);
+    r.time_ms = f->time_ms;
+    r.latency_ms = f->latency_ms;
+    r.attempt = f->attempt;
+    r.status = f->status;
+    r.s[EV_ATTLOG_ACCOUNT] = f->account;
+    r.s[EV_ATTLOG_REGION] = f->region;
+    r.s[EV_ATTLOG_EVENT_ID] = f->event_id;
+    r.s[EV_ATTLOG_RULE_ARN] = f->rule_arn;
+    r.s[EV_ATTLOG_TARGET_ID] = f->target_id;
+    r.s[EV_ATTLOG_TARGET_ARN] = f->target_arn;
+    r.s[EV_ATTLOG_OUTCOME] = f->outcome;
+    r.s[EV_ATTLOG_ERROR] = f->error;
+    for (int i = 0; i < EV_ATTLOG_RESPONSE; i++)
+        r.len[i] = slen_or0(r.s[i]);
+    r.s[EV_ATTLOG_RESPONSE] = f->response ? f->response : "";
+    r.len[EV_ATTLOG_RESPONSE] = f->response ? f->response_len : 0;
+    ev_attlog_put(&o->hist, &r);
+    o->hist_n++;
+    if (f->time_ms > o->hist_newest)
+        o->hist_newest = f->time_ms;
+    return o->hist.len >= HIST_ROW_MAX ? hist_flush(o) : 0;
 }
 
 /* Writes a chain of items in one transaction. */
@@ -286,16 +325,22 @@ static ev_err commit(ev_outbox_t *o, item_t *chain)
             if (apply_fin(o, &it->fins[i]) != 0)
                 goto rollback;
     }
-    if (o->history_ms > 0 && now - o->last_prune_ms > 60000) {
+    if (hist_flush(o) != 0)
+        goto rollback;
+    if (o->history_ms > 0 && now - o->last_prune_ms >= 1000) {
         o->last_prune_ms = now;
         sqlite3_bind_int64(o->prune, 1, now - o->history_ms);
-        if (step_reset(o->prune) != 0)
+        sqlite3_bind_int64(o->prune_old, 1, now - o->history_ms);
+        if (step_reset(o->prune) != 0 || step_reset(o->prune_old) != 0)
             goto rollback;
     }
     if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
         return EV_OK;
 rollback:
     ev_error("outbox: %s", sqlite3_errmsg(o->db));
+    o->hist.len = 0;
+    o->hist_n = 0;
+    o->hist_newest = 0;
     sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
     return EV_ERR_INTERNAL;
 fail:
@@ -319,6 +364,24 @@ static void hand_over(ev_outbox_t *o, item_t *it)
     o->last_id = last;
 }
 
+/* Copies the WAL into the database (writer thread, between commits). PASSIVE:
+ * a reader still on older pages makes it stop short, and the next one resumes. */
+static void checkpoint(ev_outbox_t *o)
+{
+    int log = 0, done = 0;
+    int64_t t0 = ev_now_ms(), took;
+
+    if (sqlite3_wal_checkpoint_v2(o->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+        SQLITE_OK) {
+        ev_debug("outbox: checkpoint: %s", sqlite3_errmsg(o->db));
+        return;
+    }
+    o->wal_pages = log > done ? log - done : 0;
+    took = ev_now_ms() - t0;
+    if (took > 30)
+        ev_debug("outbox: checkpoint %lld ms (%d of %d pages)", (long long)took, done, log);
+}
+
 static void *writer_main(void *arg)
 {
     ev_outbox_t *o = arg;
@@ -333,8 +396,24 @@ static void *writer_main(void *arg)
         item_t *chain, *next;
         ev_err rc;
 
-        while (!o->head && !o->stop)
-            pthread_cond_wait(&o->work, &o->lock);
+        while (!o->head && !o->stop) {
+            struct timespec ts;
+
+            if (o->wal_pages == 0) {
+                pthread_cond_wait(&o->work, &o->lock);
+                continue;
+            }
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += IDLE_CHECKPOINT_MS / 1000;
+            if (pthread_cond_timedwait(&o->work, &o->lock, &ts) != 0 && !o->head && !o->stop) {
+                /* Idle: leave nothing in the WAL for the readers to look through. */
+                pthread_mutex_unlock(&o->lock);
+                checkpoint(o);
+                pthread_mutex_lock(&o->lock);
+                if (o->wal_pages > 0)
+                    o->wal_pages = 0; /* a reader held it back: retry at the next commit */
+            }
+        }
         if (!o->head && o->stop)
             break;
         chain = o->head;
@@ -379,57 +458,26 @@ static void *writer_main(void *arg)
                 free(it);
             }
         }
-        o->commits++;
-        if (atomic_load(&o->wal_pages) >= CHECKPOINT_PAGES)
-            pthread_cond_signal(&o->ckpt);
+        if (o->wal_pages >= CHECKPOINT_PAGES) {
+            /* After the callers are woken: they do not wait for it. */
+            pthread_mutex_unlock(&o->lock);
+            checkpoint(o);
+            pthread_mutex_lock(&o->lock);
+        }
     }
     pthread_mutex_unlock(&o->lock);
     return NULL;
 }
 
-/*
- * Checkpoints run on their own thread and connection (PASSIVE: they never
- * block the writer or readers), so a commit never pays for copying the WAL
- * into the database. The writer's connection does not auto-checkpoint.
- */
-
-
+/* The size of the WAL after each commit of the writer's connection. */
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 {
     ev_outbox_t *o = arg;
 
     (void)db;
     (void)name;
-    atomic_store(&o->wal_pages, pages);
+    o->wal_pages = pages;
     return SQLITE_OK;
-}
-
-static void *checkpointer_main(void *arg)
-{
-    ev_outbox_t *o = arg;
-
-    pthread_setname_np(pthread_self(), "ev-checkpoint");
-    pthread_mutex_lock(&o->lock);
-    while (!o->stop) {
-        struct timespec ts;
-        int64_t seen = o->commits;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        /* Woken by a big WAL; else once the writer has been idle for a second. */
-        if (pthread_cond_timedwait(&o->ckpt, &o->lock, &ts) != 0 &&
-            (o->commits != seen || atomic_load(&o->wal_pages) == 0))
-            continue;
-        if (o->stop)
-            break;
-        pthread_mutex_unlock(&o->lock);
-        if (sqlite3_wal_checkpoint_v2(o->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
-            SQLITE_OK)
-            ev_debug("outbox: checkpoint: %s", sqlite3_errmsg(o->cdb));
-        pthread_mutex_lock(&o->lock);
-    }
-    pthread_mutex_unlock(&o->lock);
-    return NULL;
 }
 
 /* Queues an item; a waited one returns its commit's result. */
@@ -506,14 +554,14 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 
 static void close_db(ev_outbox_t *o)
 {
-    sqlite3_stmt *all[] = {o->insert, o->del, o->retry, o->history, o->prune, o->load,
-                           o->load_some, o->load_target};
+    ev_buf_free(&o->hist);
+    sqlite3_stmt *all[] = {o->insert, o->del,       o->retry, o->history,    o->prune,
+                           o->prune_old, o->load, o->load_some, o->load_target};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
-    sqlite3_close(o->cdb);
 }
 
 ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, char *msg,
@@ -524,18 +572,16 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     char some_sql[LOAD_SOME_SQL_SIZE];
 
     *out = NULL;
+    ev_buf_init(&o->hist, 64u << 20);
     o->history_ms = history_ms;
     if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(o->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_busy_handler(o->db, on_busy, NULL) != SQLITE_OK ||
         sqlite3_exec(o->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(o->cdb, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         prepare(o->db, insert_sql, &o->insert) || prepare(o->db, del_sql, &o->del) ||
         prepare(o->db, retry_sql, &o->retry) || prepare(o->db, history_sql, &o->history) ||
-        prepare(o->db, prune_sql, &o->prune) ||
+        prepare(o->db, prune_sql, &o->prune) || prepare(o->db, prune_old_sql, &o->prune_old) ||
         sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
@@ -560,21 +606,9 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     pthread_mutex_init(&o->lock, NULL);
     pthread_mutex_init(&o->rlock, NULL);
     pthread_cond_init(&o->work, NULL);
-    pthread_cond_init(&o->ckpt, NULL);
     sqlite3_wal_hook(o->db, on_wal, o);
     if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
         snprintf(msg, msglen, "cannot start the outbox writer");
-        close_db(o);
-        free(o);
-        return EV_ERR_INTERNAL;
-    }
-    if (pthread_create(&o->checkpointer, NULL, checkpointer_main, o) != 0) {
-        snprintf(msg, msglen, "cannot start the outbox checkpointer");
-        pthread_mutex_lock(&o->lock);
-        o->stop = 1;
-        pthread_cond_signal(&o->work);
-        pthread_mutex_unlock(&o->lock);
-        pthread_join(o->writer, NULL);
         close_db(o);
         free(o);
         return EV_ERR_INTERNAL;
@@ -590,17 +624,15 @@ void ev_outbox_close(ev_outbox_t *o)
     pthread_mutex_lock(&o->lock);
     o->stop = 1;
     pthread_cond_signal(&o->work);
-    pthread_cond_signal(&o->ckpt);
     pthread_mutex_unlock(&o->lock);
     pthread_join(o->writer, NULL);
-    pthread_join(o->checkpointer, NULL);
-    /* A last full checkpoint keeps the WAL small between runs. */
-    (void)sqlite3_wal_checkpoint_v2(o->cdb, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    /* A last full checkpoint (the writer is gone: its connection is free)
+     * leaves an empty WAL between runs. */
+    (void)sqlite3_wal_checkpoint_v2(o->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     close_db(o);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->rlock);
     pthread_cond_destroy(&o->work);
-    pthread_cond_destroy(&o->ckpt);
     free(o);
 }
 

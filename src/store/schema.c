@@ -102,6 +102,12 @@ const char *const ev__store_migrations[] = {
     "CREATE UNIQUE INDEX sqs_messages_by_id ON sqs_messages (account, region, queue, message_id);",
     /* 6 -> 7: jobs are read by id only (the engine holds due times in memory) */
     "DROP INDEX outbox_due;",
+    /* 7 -> 8: the history as one row per outbox commit (store/attlog.h); the
+     * attempts table keeps what was written before, until it is pruned */
+    "CREATE TABLE attempt_log ("
+    "  id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  recs BLOB NOT NULL) STRICT;"
+    "CREATE INDEX attempt_log_by_time ON attempt_log (time_ms);",
 };
 
 const int ev__store_n_migrations =

@@ -181,6 +181,14 @@ void *ev_xcalloc(size_t n, size_t m)
     return p;
 }
 
+void *ev_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
 char *ev_xstrdup(const char *s)
 {
     char *p = strdup(s);

@@ -40,6 +40,7 @@ void ev_free_secret(char *s);
 /* malloc/calloc/strdup that abort on failure (small fixed sizes only). */
 void *ev_xmalloc(size_t n);
 void *ev_xcalloc(size_t n, size_t m);
+void *ev_xrealloc(void *p, size_t n);
 char *ev_xstrdup(const char *s);
 char *ev_xstrndup(const char *s, size_t n);
 

@@ -19,6 +19,7 @@
 
 #include "store/outbox.h"
 #include "store/store.h"
+#include "util/util.h"
 
 #define T0 1700000000000LL
 
@@ -289,13 +290,47 @@ static void test_results_and_restart(void **state)
     assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 1);
     assert_int_equal(count(path, "SELECT attempts FROM outbox WHERE id = 2"), 1);
     assert_int_equal(count(path, "SELECT due_ms FROM outbox WHERE id = 2"), T0 + 60000);
-    assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 4);
-    assert_int_equal(count(path, "SELECT status FROM attempts WHERE event_id = 'e1'"), 200);
-    assert_int_equal(count(path, "SELECT attempt FROM attempts WHERE event_id = 'e2'"), 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM attempts WHERE outcome = 'dropped' AND "
-                                 "error = 'NO_RESOURCE: gone'"), 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM attempts WHERE target_id = "
-                                 "'oauth-token' AND latency_ms = 3"), 1);
+    /* Four attempts in history rows (one per commit), read back newest first. */
+    assert_int_equal(count(path, "SELECT sum(n) FROM attempt_log"), 4);
+    assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 0);
+    {
+        ev_store_t *st = NULL;
+        ev_attempt_t *list = NULL;
+        size_t nl = 0;
+
+        assert_int_equal(ev_store_open(path, &st, msg, sizeof(msg)), EV_OK);
+        assert_int_equal(ev_store_begin(st, 0), EV_OK);
+        assert_int_equal(ev_store_attempts_list(st, NULL, NULL, NULL, 0, 10, &list, &nl), EV_OK);
+        assert_int_equal(ev_store_end(st, EV_OK), EV_OK);
+        assert_int_equal(nl, 4);
+        assert_string_equal(list[0].target_id, "oauth-token");
+        assert_string_equal(list[0].target_arn, "http://127.0.0.1:1/token");
+        assert_string_equal(list[0].rule_arn, "arn:conn");
+        assert_int_equal(list[0].latency_ms, 3);
+        assert_null(list[0].error);
+        assert_string_equal(list[0].response, "");
+        assert_string_equal(list[1].event_id, "e3");
+        assert_string_equal(list[1].outcome, "dropped");
+        assert_string_equal(list[1].error, "NO_RESOURCE: gone");
+        assert_string_equal(list[2].event_id, "e2");
+        assert_int_equal(list[2].attempt, 1);
+        assert_int_equal(list[2].status, 500);
+        assert_string_equal(list[2].outcome, "retry");
+        assert_string_equal(list[3].event_id, "e1");
+        assert_int_equal(list[3].status, 200);
+        assert_int_equal(list[3].time_ms, T0 + 5);
+        assert_string_equal(list[3].response, "{}");
+        assert_string_equal(list[3].outcome, "success");
+        ev_store_attempts_free(list, nl);
+        assert_int_equal(ev_store_begin(st, 0), EV_OK);
+        assert_int_equal(ev_store_attempts_list(st, NULL, NULL, NULL, 1, 2, &list, &nl), EV_OK);
+        assert_int_equal(ev_store_end(st, EV_OK), EV_OK);
+        assert_int_equal(nl, 2); /* failed only, limit 2: the newest two that are no success */
+        assert_string_equal(list[0].event_id, "e3");
+        assert_string_equal(list[1].event_id, "e2");
+        ev_store_attempts_free(list, nl);
+        ev_store_close(st);
+    }
 
     /* A job let go of while it waits reads back with its stored state. */
     assert_int_equal(ev_outbox_load_one(o, 2, &one), EV_OK);
@@ -391,6 +426,123 @@ static void test_group_commit(void **state)
     remove_db(path);
 }
 
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static ev_attempt_t *history(const char *path, const char *rule, const char *destination,
+                             int failed_only, size_t *n)
+{
+    ev_store_t *st = NULL;
+    ev_attempt_t *list = NULL;
+    char msg[256];
+
+    assert_int_equal(ev_store_open(path, &st, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_store_begin(st, 0), EV_OK);
+    assert_int_equal(ev_store_attempts_list(st, NULL, rule, destination, failed_only, 50, &list,
+                                            n),
+                     EV_OK);
+    assert_int_equal(ev_store_end(st, EV_OK), EV_OK);
+    ev_store_close(st);
+    return list;
+}
+
+/*
+ * The history written before attempt_log (schema 7, a row per attempt) is
+ * read after the newer one; rule and destination filters are exact names or
+ * ARNs (no LIKE wildcards, case kept); retention prunes both.
+ */
+static void test_history_old_and_new(void **state)
+{
+    char *path = make_db();
+    ev_outbox_t *o = NULL;
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 10, {{0}}, 0, 0};
+    ev_job_t in[2];
+    ev_job_result_t res[2];
+    ev_attempt_t *list;
+    ev_outbox_job_t *jobs = NULL;
+    size_t n = 0;
+    char msg[256];
+    int64_t now = ev_now_ms();
+
+    (void)state;
+    exec_sql(path, "INSERT INTO attempts (account, region, event_id, rule_arn, target_id, "
+                   "target_arn, attempt, time_ms, status, outcome, error, latency_ms, response) "
+                   "VALUES ('000000000000', 'us-east-1', 'old-1', "
+                   "'arn:aws:events:us-east-1:000000000000:rule/default/r_1', 't', "
+                   "'arn:aws:events:us-east-1:000000000000:api-destination/d1/x', 1, 5, 200, "
+                   "'success', NULL, 1, X'6f6b')");
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK); /* nothing stored yet */
+    assert_int_equal(n, 0);
+    free(jobs);
+    ev_outbox_set_consumer(o, take, &c);
+    in[0] = job("new-1", "p1");
+    in[1] = job("new-2", "p2");
+    assert_int_equal(ev_outbox_enqueue(o, in, 2), EV_OK);
+    assert_int_equal(c.ngot, 2);
+    memset(res, 0, sizeof(res));
+    for (int i = 0; i < 2; i++) {
+        res[i].job = &c.got[i];
+        res[i].outcome = EV_JOB_DONE;
+        res[i].attempted = 1;
+        res[i].time_ms = now - 10 + i;
+        res[i].status = 200 + i;
+        res[i].result = "success";
+    }
+    ev_outbox_results(o, res, 2);
+    ev_outbox_sync(o);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+
+    list = history(path, NULL, NULL, 0, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].event_id, "new-2");
+    assert_string_equal(list[1].event_id, "new-1");
+    assert_string_equal(list[2].event_id, "old-1");
+    assert_string_equal(list[2].response, "ok");
+    ev_store_attempts_free(list, n);
+    /* By rule name or ARN, by destination name or ARN. */
+    list = history(path, "r1", NULL, 0, &n);
+    assert_int_equal(n, 2);
+    ev_store_attempts_free(list, n);
+    list = history(path, "R1", NULL, 0, &n);
+    assert_int_equal(n, 0);
+    ev_store_attempts_free(list, n);
+    list = history(path, "r_1", NULL, 0, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].event_id, "old-1");
+    ev_store_attempts_free(list, n);
+    list = history(path, NULL, "d", 0, &n); /* job() targets api-destination/d/x */
+    assert_int_equal(n, 2);
+    ev_store_attempts_free(list, n);
+    list = history(path, NULL, "d1", 0, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].event_id, "old-1");
+    ev_store_attempts_free(list, n);
+    list = history(path, NULL, "arn:aws:events:us-east-1:000000000000:api-destination/d/x", 0,
+                   &n);
+    assert_int_equal(n, 2);
+    ev_store_attempts_free(list, n);
+    list = history(path, "arn:aws:events:us-east-1:000000000000:rule/r1", NULL, 0, &n);
+    assert_int_equal(n, 2);
+    ev_store_attempts_free(list, n);
+
+    /* A one-day retention: the old row (1970) goes, the new ones stay. */
+    assert_int_equal(ev_outbox_open(path, 86400000, &o, msg, sizeof(msg)), EV_OK);
+    in[0] = job("new-3", "p3");
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    ev_outbox_close(o);
+    assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(count(path, "SELECT sum(n) FROM attempt_log"), 2);
+    remove_db(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_load_target),
         cmocka_unit_test(test_results_and_restart),
         cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_history_old_and_new),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
