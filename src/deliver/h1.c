@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -43,8 +44,18 @@
 #define SWEEP_EVERY_MS 1000
 #define READ_PER_EVENT (256 * 1024) /* then other connections get their turn */
 #define RX (EPOLLIN | EPOLLRDHUP)   /* waiting for the server (idle or answering) */
+#define DNS_CACHE_MS 60000          /* a name's addresses serve new connections this long */
 
 enum { C_RESOLVING, C_CONNECTING, C_HANDSHAKE, C_SENDING, C_RECEIVING, C_IDLE };
+
+typedef struct rq rq_t;
+
+/* The addresses of an origin, shared by the pool that caches them and the
+ * connections that try them (client thread only). */
+typedef struct {
+    int refs;
+    struct addrinfo *ai;
+} addrs_t;
 
 typedef struct ev_h1_pool {
     int tls;
@@ -54,10 +65,12 @@ typedef struct ev_h1_pool {
     ev_h1_conn_t *idle; /* most recently used first */
     ev_h1_conn_t *idle_tail;
     size_t nidle;
+    addrs_t *addrs;        /* the last answer (numeric hosts: for good) */
+    int64_t addrs_until;   /* mono ms it serves until; 0: no end */
+    rq_t *lookup;          /* the name lookup in flight: one per origin */
+    ev_h1_conn_t *waiting; /* connections waiting for it */
     struct ev_h1_pool *next;
 } pool_t;
-
-typedef struct rq rq_t;
 
 /* Name lookups finished on their threads wait here for the client's thread.
  * Shared by the client and every lookup thread; the last one frees it. */
@@ -75,7 +88,7 @@ struct rq {
     char port[8];
     int rc;
     struct addrinfo *res;
-    ev_h1_conn_t *conn; /* the client's thread only; NULL: the connection is gone */
+    pool_t *pool; /* the client's thread only; NULL: the client is gone */
     rq_t *next;
 };
 
@@ -89,8 +102,10 @@ struct ev_h1_conn {
     int reused;       /* carried a whole exchange before */
     int clean;        /* ends between exchanges: its TLS session stays resumable */
     ev_h1_xfer_t *x;  /* its transfer (NULL when idle) */
-    struct addrinfo *ai, *next_ai;
-    rq_t *rq;
+    addrs_t *addrs;              /* the addresses it tries */
+    struct addrinfo *next_ai;    /* the next of them */
+    int waiting;                 /* in the pool's waiting list */
+    ev_h1_conn_t *wnext, *wprev; /* there */
     char *out;
     size_t out_len, out_off, out_cap;
     int64_t idle_since;
@@ -211,15 +226,35 @@ static void drop_socket(ev_h1_t *h, ev_h1_conn_t *c)
     }
 }
 
+static void addrs_unref(addrs_t *a)
+{
+    if (a && --a->refs == 0) {
+        freeaddrinfo(a->ai);
+        free(a);
+    }
+}
+
+static void wait_unlink(ev_h1_conn_t *c)
+{
+    if (!c->waiting)
+        return;
+    c->waiting = 0;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        c->pool->waiting = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    c->wnext = c->wprev = NULL;
+}
+
 static void conn_free(ev_h1_t *h, ev_h1_conn_t *c)
 {
     if (c->state == C_IDLE)
         idle_unlink(c);
-    if (c->rq)
-        c->rq->conn = NULL; /* its lookup ends unread */
+    wait_unlink(c); /* the lookup goes on for the others and the cache */
     drop_socket(h, c);
-    if (c->ai)
-        freeaddrinfo(c->ai);
+    addrs_unref(c->addrs);
     if (c->aprev)
         c->aprev->anext = c->anext;
     else
@@ -662,36 +697,79 @@ static void *lookup_main(void *arg)
     return NULL;
 }
 
-/* Starts the lookup of c's host: numeric hosts at once, names on a thread. */
+static atomic_long lookups_started;
+
+long ev_h1_lookups_started(void)
+{
+    return atomic_load(&lookups_started);
+}
+
+/* c tries the pool's addresses. */
+static void connect_with(ev_h1_t *h, ev_h1_conn_t *c, addrs_t *a)
+{
+    a->refs++;
+    c->addrs = a;
+    c->next_ai = a->ai;
+    try_connect(h, c);
+}
+
+/* The pool's addresses become `ai` (owned), good until `until` (0: no end). */
+static addrs_t *pool_addrs(pool_t *p, struct addrinfo *ai, int64_t until)
+{
+    addrs_t *a = ev_xcalloc(1, sizeof(*a));
+
+    a->refs = 1;
+    a->ai = ai;
+    addrs_unref(p->addrs);
+    p->addrs = a;
+    p->addrs_until = until;
+    return a;
+}
+
+/*
+ * Finds c's addresses: a numeric host at once, a name from the pool's cache
+ * (DNS_CACHE_MS) or from a lookup on a thread, one per origin however many
+ * connections wait for it.
+ */
 static void resolve(ev_h1_t *h, ev_h1_conn_t *c)
 {
-    struct addrinfo hints;
-    const char *host = c->pool->host;
+    struct addrinfo hints, *ai = NULL;
+    pool_t *p = c->pool;
+    const char *host = p->host;
     pthread_attr_t attr;
     pthread_t t;
     rq_t *r;
 
+    if (p->addrs && (p->addrs_until == 0 || mono_ms() < p->addrs_until)) {
+        connect_with(h, c, p->addrs);
+        return;
+    }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    if (getaddrinfo(host, c->pool->port, &hints, &c->ai) == 0) {
-        c->next_ai = c->ai;
-        try_connect(h, c);
+    if (getaddrinfo(host, p->port, &hints, &ai) == 0) {
+        connect_with(h, c, pool_addrs(p, ai, 0));
         return;
     }
-    c->ai = NULL;
     if (strlen(host) >= sizeof(r->host)) {
         conn_fail(h, c, EV_H1_RESOLVE);
         return;
     }
+    c->state = C_RESOLVING;
+    c->waiting = 1;
+    c->wprev = NULL;
+    c->wnext = p->waiting;
+    if (p->waiting)
+        p->waiting->wprev = c;
+    p->waiting = c;
+    if (p->lookup)
+        return; /* it answers for c too */
     r = ev_xcalloc(1, sizeof(*r));
     r->hub = h->hub;
     snprintf(r->host, sizeof(r->host), "%s", host);
-    snprintf(r->port, sizeof(r->port), "%s", c->pool->port);
-    r->conn = c;
-    c->rq = r;
-    c->state = C_RESOLVING;
+    snprintf(r->port, sizeof(r->port), "%s", p->port);
+    r->pool = p;
     pthread_mutex_lock(&h->hub->lock);
     h->hub->refs++;
     pthread_mutex_unlock(&h->hub->lock);
@@ -699,17 +777,21 @@ static void resolve(ev_h1_t *h, ev_h1_conn_t *c)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, lookup_main, r) != 0) {
         pthread_attr_destroy(&attr);
-        c->rq = NULL;
         free(r);
         hub_unref(h->hub);
+        wait_unlink(c); /* the only one waiting: there was no lookup */
+        c->state = C_CONNECTING;
         snprintf(c->x->detail, sizeof(c->x->detail), "cannot start a name lookup");
         conn_fail(h, c, EV_H1_RESOLVE);
         return;
     }
     pthread_attr_destroy(&attr);
+    p->lookup = r;
+    atomic_fetch_add(&lookups_started, 1);
 }
 
-/* Lookups that finished: their connections go on connecting. */
+/* Lookups that finished: the connections waiting for them go on connecting,
+ * or fail with the lookup's error. */
 static void lookups_done(ev_h1_t *h)
 {
     hub_t *hub = h->hub;
@@ -725,25 +807,32 @@ static void lookups_done(ev_h1_t *h)
     pthread_mutex_unlock(&hub->lock);
     while (list) {
         rq_t *r = list;
-        ev_h1_conn_t *c = r->conn;
+        pool_t *p = r->pool;
+        addrs_t *a = NULL;
 
         list = r->next;
-        if (!c) {
-            if (r->res)
-                freeaddrinfo(r->res);
-            free(r);
-            continue;
+        if (p) {
+            p->lookup = NULL;
+            if (r->rc == 0) {
+                a = pool_addrs(p, r->res, mono_ms() + DNS_CACHE_MS);
+                r->res = NULL;
+            }
+            while (p->waiting) {
+                ev_h1_conn_t *c = p->waiting;
+
+                wait_unlink(c);
+                c->state = C_CONNECTING;
+                if (a) {
+                    connect_with(h, c, a);
+                } else {
+                    snprintf(c->x->detail, sizeof(c->x->detail), "%s", gai_strerror(r->rc));
+                    conn_fail(h, c, EV_H1_RESOLVE);
+                }
+            }
         }
-        c->rq = NULL;
-        if (r->rc != 0) {
-            snprintf(c->x->detail, sizeof(c->x->detail), "%s", gai_strerror(r->rc));
-            free(r);
-            conn_fail(h, c, EV_H1_RESOLVE);
-            continue;
-        }
-        c->ai = c->next_ai = r->res;
+        if (r->res)
+            freeaddrinfo(r->res);
         free(r);
-        try_connect(h, c);
     }
 }
 
@@ -1175,6 +1264,9 @@ void ev_h1_free(ev_h1_t *h)
         pool_t *p = h->pools;
 
         h->pools = p->next;
+        if (p->lookup)
+            p->lookup->pool = NULL; /* its answer is dropped */
+        addrs_unref(p->addrs);
         free(p->host);
         free(p->hosthdr);
         free(p);

@@ -99,4 +99,8 @@ void ev_h1_free(ev_h1_t *h);
 /* A short description of an error ("Timeout was reached", ...). */
 const char *ev_h1_strerror(ev_h1_err err);
 
+/* Name lookups started by every client so far (one per origin at a time,
+ * answers cached for 60 s): for tests and metrics. */
+long ev_h1_lookups_started(void);
+
 #endif

@@ -338,6 +338,46 @@ static void test_unsendable_headers_and_methods(void **state)
     server_stop(&srv);
 }
 
+/* Transfers to a host name share one lookup per origin, and its answer
+ * serves the connections after it ("localhost": /etc/hosts, no DNS traffic). */
+static void test_one_lookup_per_name(void **state)
+{
+    enum { N = 40 };
+    server_t srv;
+    ev_sender_t *s;
+    ev_h1_xfer_t *sent[2 * N];
+    char msg[128], url[64];
+    long before = ev_h1_lookups_started();
+
+    (void)state;
+    server_start(&srv, 1);
+    s = ev_sender_start(5000, NULL, wake, &waker, msg, sizeof(msg));
+    /* N connections wait for the first lookup; then 2N transfers: N reuse
+     * them, N more connect with the cached answer */
+    for (int round = 1; round <= 2; round++) {
+        for (int i = 0; i < round * N; i++) {
+            ev_h1_xfer_t *x = transfer(srv.port, i);
+
+            snprintf(url, sizeof(url), "http://localhost:%d/n/%d", srv.port, i);
+            free((char *)x->url);
+            x->url = strdup(url);
+            ev_sender_add(s, x);
+        }
+        assert_int_equal(collect(s, &waker, sent, (size_t)(round * N)), round * N);
+        for (int i = 0; i < round * N; i++) {
+            assert_int_equal(sent[i]->err, EV_H1_OK);
+            assert_int_equal(sent[i]->status, 200);
+            transfer_free(sent[i]);
+        }
+        assert_int_equal(ev_h1_lookups_started() - before, 1);
+    }
+    assert_int_equal(atomic_load(&srv.requests), 3 * N);
+    assert_true(srv.nconns > N); /* the second round opened connections */
+    ev_sender_stop(s);
+    ev_sender_free(s);
+    server_stop(&srv);
+}
+
 static void test_stop_with_transfers_in_flight(void **state)
 {
     server_t dead;
@@ -368,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_stuck_transfer_does_not_hold_up_others),
         cmocka_unit_test(test_refused_connection),
         cmocka_unit_test(test_unsendable_headers_and_methods),
+        cmocka_unit_test(test_one_lookup_per_name),
         cmocka_unit_test(test_stop_with_transfers_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
