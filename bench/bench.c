@@ -730,6 +730,7 @@ void bench_load_run(const bench_load_cfg_t *cfg, bench_load_res_t *res)
     for (;;) {
         uint64_t now = bench_now_ns();
         int busy = 0, timeout_ms = 1, n;
+        struct timespec wait_ts;
 
         /* Start what may start. */
         for (int i = 0; i < nconns && now < end; i++) {
@@ -770,15 +771,26 @@ void bench_load_run(const bench_load_cfg_t *cfg, bench_load_res_t *res)
         } else if (interval_ns > 0 && now < end) {
             uint64_t next = start + (uint64_t)((double)issued * interval_ns);
 
-            timeout_ms = next > now ? (int)((next - now) / 1000000) : 0;
-            if (timeout_ms > 5)
-                timeout_ms = 5;
+            /* Paced in ns (epoll_pwait2): a ms timeout of 0 between starts
+             * 0.5 ms apart made this loop spin, and take a core's worth of
+             * CPU from the server it measures. */
+            timeout_ms = next > now + 5000000ull ? 5 : -2;
+            if (timeout_ms == -2) {
+                uint64_t d = next > now ? next - now : 0;
+
+                wait_ts.tv_sec = 0;
+                wait_ts.tv_nsec = (long)d;
+            }
         } else if (now >= end) {
             timeout_ms = 5;
         } else {
             timeout_ms = 1; /* a closed connection is waiting to reconnect */
         }
-        n = epoll_wait(ep, evs, 256, timeout_ms);
+        if (timeout_ms == -2) {
+            n = epoll_pwait2(ep, evs, 256, &wait_ts, NULL);
+        } else {
+            n = epoll_wait(ep, evs, 256, timeout_ms);
+        }
         for (int i = 0; i < n; i++) {
             lconn_t *c = evs[i].data.ptr;
 
