@@ -41,6 +41,7 @@ enum { I_ENQUEUE, I_RESULTS, I_SYNC };
  */
 #define CHECKPOINT_PAGES 1024
 #define IDLE_CHECKPOINT_MS 1000 /* an idle writer checkpoints what is left after this */
+#define COMMIT_GAP_US 1000 /* default least time between two fsync'd commits */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
@@ -92,6 +93,8 @@ struct ev_outbox {
     ev_outbox_take_fn take;
     void *take_arg;
     int64_t history_ms, last_prune_ms;
+    int64_t gap_us;      /* least time between two fsync'd commits */
+    int64_t synced_us;   /* when the last fsync'd commit ended (writer only) */
     ev_buf_t hist;       /* the attempts of the commit being written (writer only) */
     size_t hist_n;       /* records in it */
     int64_t hist_newest; /* time of the newest */
@@ -382,6 +385,23 @@ static void checkpoint(ev_outbox_t *o)
         ev_debug("outbox: checkpoint %lld ms (%d of %d pages)", (long long)took, done, log);
 }
 
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Someone sleeps until this chain is committed (it is fsync'd). */
+static int has_waiter(const item_t *it)
+{
+    for (; it; it = it->next)
+        if (it->waited)
+            return 1;
+    return 0;
+}
+
 static void *writer_main(void *arg)
 {
     ev_outbox_t *o = arg;
@@ -416,6 +436,25 @@ static void *writer_main(void *arg)
         }
         if (!o->head && o->stop)
             break;
+        if (o->gap_us > 0 && !o->stop && has_waiter(o->head)) {
+            /*
+             * Group commit with a floor: a caller that comes within gap_us of
+             * the last fsync'd commit waits for the rest of it, and whoever
+             * comes meanwhile shares its commit. Under a steady 2,000
+             * PutEvents/s the writer otherwise committed 1,400-2,100 times a
+             * second (an fdatasync each, the same hot pages rewritten each
+             * time); an idle writer commits at once.
+             */
+            int64_t wait = o->synced_us + o->gap_us - now_us();
+
+            if (wait > 0) {
+                struct timespec ts = {0, (long)wait * 1000};
+
+                pthread_mutex_unlock(&o->lock);
+                nanosleep(&ts, NULL);
+                pthread_mutex_lock(&o->lock);
+            }
+        }
         chain = o->head;
         o->head = o->tail = NULL;
         pthread_mutex_unlock(&o->lock);
@@ -426,6 +465,8 @@ static void *writer_main(void *arg)
             for (item_t *it = chain; it; it = it->next)
                 *(it->kind == I_ENQUEUE ? &nj : &nf) += it->n;
             rc = commit(o, chain);
+            if (has_waiter(chain))
+                o->synced_us = now_us();
             /* PutEvents waits for this: a slow disk shows here first. */
             took = ev_now_ms() - t0;
             if (took > 250)
@@ -573,6 +614,13 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
 
     *out = NULL;
     ev_buf_init(&o->hist, 64u << 20);
+    {
+        const char *g = getenv("EVBRIDGE_COMMIT_GAP_US");
+
+        o->gap_us = g && *g ? strtoll(g, NULL, 10) : COMMIT_GAP_US;
+        if (o->gap_us < 0 || o->gap_us > 100000)
+            o->gap_us = COMMIT_GAP_US;
+    }
     o->history_ms = history_ms;
     if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
