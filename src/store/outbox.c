@@ -42,6 +42,15 @@ enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 #define CHECKPOINT_PAGES 1024
 #define IDLE_CHECKPOINT_MS 1000 /* an idle writer checkpoints what is left after this */
 #define COMMIT_GAP_US 1000 /* default least time between two fsync'd commits */
+/*
+ * Finished jobs leave the outbox in bulk, in id order: deleting each as it
+ * finishes rewrote a page per row (jobs of many destinations finish out of
+ * order; 20 us of the writer per delete against 3 in order). Until then a
+ * commit records their ids in outbox_done (one row per commit), so a restart
+ * never delivers them again.
+ */
+#define BULK_DELETE 4096   /* finished jobs that trigger the bulk delete */
+#define DELETE_AFTER_MS 100 /* ... or the age of the oldest of them */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
@@ -75,7 +84,7 @@ typedef struct item {
 
 struct ev_outbox {
     sqlite3 *db; /* the writer's */
-    sqlite3_stmt *insert, *del, *retry, *history, *prune, *prune_old;
+    sqlite3_stmt *insert, *del, *retry, *history, *prune, *prune_old, *done_add, *done_clear;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
     sqlite3_stmt *load, *load_some, *load_target;
     pthread_mutex_t rlock; /* rdb */
@@ -93,6 +102,11 @@ struct ev_outbox {
     ev_outbox_take_fn take;
     void *take_arg;
     int64_t history_ms, last_prune_ms;
+    int64_t *dels;       /* finished jobs still in the outbox (writer only) */
+    size_t ndels, dels_cap;
+    int64_t dels_since_ms; /* when the oldest of them finished */
+    atomic_llong ndels_seen; /* ndels after the last commit, for ev_outbox_pending */
+    ev_buf_t tomb;       /* the ids the commit being written finishes */
     int64_t gap_us;      /* least time between two fsync'd commits */
     int64_t synced_us;   /* when the last fsync'd commit ended (writer only) */
     ev_buf_t hist;       /* the attempts of the commit being written (writer only) */
@@ -115,6 +129,8 @@ static const char history_sql[] =
 static const char prune_sql[] =
     "DELETE FROM attempt_log WHERE id IN (SELECT id FROM attempt_log WHERE time_ms < ?1 "
     "LIMIT 2000)";
+static const char done_add_sql[] = "INSERT INTO outbox_done (ids) VALUES (?1)";
+static const char done_clear_sql[] = "DELETE FROM outbox_done";
 static const char prune_old_sql[] =
     "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
 #define JOB_COLUMNS                                                                                \
@@ -261,9 +277,18 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     ev_attlog_rec_t r;
 
     if (f->op == F_DELETE) {
-        sqlite3_bind_int64(o->del, 1, f->id);
-        if (step_reset(o->del) != 0)
-            return -1;
+        unsigned char le[8];
+
+        if (o->ndels == o->dels_cap) {
+            o->dels_cap = o->dels_cap ? 2 * o->dels_cap : 1024;
+            o->dels = ev_xrealloc(o->dels, o->dels_cap * sizeof(*o->dels));
+        }
+        if (o->ndels == 0)
+            o->dels_since_ms = ev_now_ms();
+        o->dels[o->ndels++] = f->id;
+        for (int i = 0; i < 8; i++)
+            le[i] = (unsigned char)((uint64_t)f->id >> (8 * i));
+        ev_buf_add(&o->tomb, le, sizeof(le));
     } else if (f->op == F_RETRY) {
         sqlite3_bind_int64(o->retry, 1, f->id);
         sqlite3_bind_int64(o->retry, 2, f->due_ms);
@@ -296,11 +321,32 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     return o->hist.len >= HIST_ROW_MAX ? hist_flush(o) : 0;
 }
 
-/* Writes a chain of items in one transaction. */
-static ev_err commit(ev_outbox_t *o, item_t *chain)
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Deletes ids[0..n) (sorted here) and the tombstones that covered them. */
+static int delete_ids(ev_outbox_t *o, int64_t *ids, size_t n)
+{
+    qsort(ids, n, sizeof(*ids), cmp_id);
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(o->del, 1, ids[i]);
+        if (step_reset(o->del) != 0)
+            return -1;
+    }
+    return step_reset(o->done_clear);
+}
+
+/* Writes a chain of items (NULL: none) in one transaction; the finished jobs
+ * waiting for their bulk delete go too when there are enough of them, they
+ * are old enough, or `flush`. */
+static ev_err commit(ev_outbox_t *o, item_t *chain, int flush)
 {
     int64_t now = ev_now_ms();
-    int full = 0;
+    int full = 0, bulk;
 
     /*
      * Only acknowledged jobs need their commit fsync'd. A commit of results
@@ -330,6 +376,16 @@ static ev_err commit(ev_outbox_t *o, item_t *chain)
     }
     if (hist_flush(o) != 0)
         goto rollback;
+    if (o->tomb.len) {
+        sqlite3_bind_blob(o->done_add, 1, o->tomb.p, (int)o->tomb.len, SQLITE_STATIC);
+        o->tomb.len = 0;
+        if (step_reset(o->done_add) != 0)
+            goto rollback;
+    }
+    bulk = o->ndels > 0 &&
+           (flush || o->ndels >= BULK_DELETE || now - o->dels_since_ms >= DELETE_AFTER_MS);
+    if (bulk && delete_ids(o, o->dels, o->ndels) != 0)
+        goto rollback;
     if (o->history_ms > 0 && now - o->last_prune_ms >= 1000) {
         o->last_prune_ms = now;
         sqlite3_bind_int64(o->prune, 1, now - o->history_ms);
@@ -337,10 +393,16 @@ static ev_err commit(ev_outbox_t *o, item_t *chain)
         if (step_reset(o->prune) != 0 || step_reset(o->prune_old) != 0)
             goto rollback;
     }
-    if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+        if (bulk)
+            o->ndels = 0;
+        atomic_store(&o->ndels_seen, (long long)o->ndels);
         return EV_OK;
+    }
 rollback:
+    /* Finished jobs of this commit stay in o->dels: deleted by a later bulk. */
     ev_error("outbox: %s", sqlite3_errmsg(o->db));
+    o->tomb.len = 0;
     o->hist.len = 0;
     o->hist_n = 0;
     o->hist_newest = 0;
@@ -393,6 +455,14 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int has_kind(const item_t *it, int kind)
+{
+    for (; it; it = it->next)
+        if (it->kind == kind)
+            return 1;
+    return 0;
+}
+
 /* Someone sleeps until this chain is committed (it is fsync'd). */
 static int has_waiter(const item_t *it)
 {
@@ -418,24 +488,44 @@ static void *writer_main(void *arg)
 
         while (!o->head && !o->stop) {
             struct timespec ts;
+            int64_t ms;
 
-            if (o->wal_pages == 0) {
+            if (o->ndels > 0)
+                ms = DELETE_AFTER_MS; /* finished jobs wait for their bulk delete */
+            else if (o->wal_pages > 0)
+                ms = IDLE_CHECKPOINT_MS;
+            else {
                 pthread_cond_wait(&o->work, &o->lock);
                 continue;
             }
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += IDLE_CHECKPOINT_MS / 1000;
+            ts.tv_sec += ms / 1000;
+            ts.tv_nsec += (ms % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
             if (pthread_cond_timedwait(&o->work, &o->lock, &ts) != 0 && !o->head && !o->stop) {
-                /* Idle: leave nothing in the WAL for the readers to look through. */
                 pthread_mutex_unlock(&o->lock);
-                checkpoint(o);
+                if (o->ndels > 0) {
+                    (void)commit(o, NULL, 1);
+                } else {
+                    /* Idle: leave nothing in the WAL for the readers to look through. */
+                    checkpoint(o);
+                    if (o->wal_pages > 0)
+                        o->wal_pages = 0; /* a reader held it back: retry at the next commit */
+                }
                 pthread_mutex_lock(&o->lock);
-                if (o->wal_pages > 0)
-                    o->wal_pages = 0; /* a reader held it back: retry at the next commit */
             }
         }
-        if (!o->head && o->stop)
+        if (!o->head && o->stop) {
+            if (o->ndels > 0) {
+                pthread_mutex_unlock(&o->lock);
+                (void)commit(o, NULL, 1);
+                pthread_mutex_lock(&o->lock);
+            }
             break;
+        }
         if (o->gap_us > 0 && !o->stop && has_waiter(o->head)) {
             /*
              * Group commit with a floor: a caller that comes within gap_us of
@@ -464,7 +554,7 @@ static void *writer_main(void *arg)
 
             for (item_t *it = chain; it; it = it->next)
                 *(it->kind == I_ENQUEUE ? &nj : &nf) += it->n;
-            rc = commit(o, chain);
+            rc = commit(o, chain, has_kind(chain, I_SYNC));
             if (has_waiter(chain))
                 o->synced_us = now_us();
             /* PutEvents waits for this: a slow disk shows here first. */
@@ -586,6 +676,51 @@ static int on_busy(void *arg, int count)
 
 
 
+/* At open: jobs a commit finished (outbox_done) but no bulk delete removed
+ * before the process stopped leave the outbox now, before anything reads it. */
+static int apply_tombstones(ev_outbox_t *o)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    if (sqlite3_prepare_v2(o->db, "SELECT ids FROM outbox_done", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(s, 0);
+        size_t len = (size_t)sqlite3_column_bytes(s, 0);
+
+        for (size_t i = 0; b && i + 8 <= len; i += 8) {
+            uint64_t v = 0;
+
+            for (int k = 0; k < 8; k++)
+                v |= (uint64_t)b[i + (size_t)k] << (8 * k);
+            if (n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                ids = ev_xrealloc(ids, cap * sizeof(*ids));
+            }
+            ids[n++] = (int64_t)v;
+        }
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(ids);
+        return -1;
+    }
+    rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
+                 delete_ids(o, ids, n) == 0 &&
+                 sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
+             ? 0
+             : -1;
+    if (rc != 0)
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+    else if (n)
+        ev_info("outbox: %zu finished jobs removed at start", n);
+    free(ids);
+    return rc;
+}
+
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 {
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) == SQLITE_OK
@@ -596,8 +731,11 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 static void close_db(ev_outbox_t *o)
 {
     ev_buf_free(&o->hist);
-    sqlite3_stmt *all[] = {o->insert, o->del,       o->retry, o->history,    o->prune,
-                           o->prune_old, o->load, o->load_some, o->load_target};
+    ev_buf_free(&o->tomb);
+    free(o->dels);
+    sqlite3_stmt *all[] = {o->insert,    o->del,      o->retry,      o->history,
+                           o->prune,     o->prune_old, o->done_add,  o->done_clear,
+                           o->load,      o->load_some, o->load_target};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
@@ -614,6 +752,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
 
     *out = NULL;
     ev_buf_init(&o->hist, 64u << 20);
+    ev_buf_init(&o->tomb, 1u << 30);
     {
         const char *g = getenv("EVBRIDGE_COMMIT_GAP_US");
 
@@ -630,6 +769,8 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         prepare(o->db, insert_sql, &o->insert) || prepare(o->db, del_sql, &o->del) ||
         prepare(o->db, retry_sql, &o->retry) || prepare(o->db, history_sql, &o->history) ||
         prepare(o->db, prune_sql, &o->prune) || prepare(o->db, prune_old_sql, &o->prune_old) ||
+        prepare(o->db, done_add_sql, &o->done_add) ||
+        prepare(o->db, done_clear_sql, &o->done_clear) ||
         sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
@@ -646,6 +787,13 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         return EV_ERR_INTERNAL;
     }
     o->last_id = sqlite3_column_int64(s, 0);
+    if (apply_tombstones(o) != 0) {
+        snprintf(msg, msglen, "cannot open the outbox in %s: %s", path, sqlite3_errmsg(o->db));
+        sqlite3_finalize(s);
+        close_db(o);
+        free(o);
+        return EV_ERR_INTERNAL;
+    }
     o->sync_full = 1;
     o->next_id = o->last_id + 1;
     o->spilled = 1; /* whatever is stored waits for the consumer to page it in */
@@ -722,7 +870,8 @@ ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n)
     pthread_mutex_lock(&o->rlock);
     if (sqlite3_prepare_v2(o->rdb, "SELECT count(*) FROM outbox", -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
-        *n = sqlite3_column_int64(s, 0);
+        /* finished jobs waiting for their bulk delete are not pending */
+        *n = sqlite3_column_int64(s, 0) - (int64_t)atomic_load(&o->ndels_seen);
         rc = EV_OK;
     }
     sqlite3_finalize(s);

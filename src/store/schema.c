@@ -108,6 +108,8 @@ const char *const ev__store_migrations[] = {
     "  id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, n INTEGER NOT NULL,"
     "  recs BLOB NOT NULL) STRICT;"
     "CREATE INDEX attempt_log_by_time ON attempt_log (time_ms);",
+    /* 8 -> 9: ids of finished jobs the next bulk delete removes (store/outbox.c) */
+    "CREATE TABLE outbox_done (id INTEGER PRIMARY KEY, ids BLOB NOT NULL) STRICT;",
 };
 
 const int ev__store_n_migrations =

@@ -543,6 +543,76 @@ static void test_history_old_and_new(void **state)
     remove_db(path);
 }
 
+/*
+ * Finished jobs leave the outbox in bulk; until then their ids are recorded
+ * in outbox_done, and a start (after a crash) removes them before the
+ * consumer pages anything in: they are never delivered again.
+ */
+static void test_finished_jobs_leave_in_bulk(void **state)
+{
+    char *path = make_db();
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 10, {{0}}, 0, 0};
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL;
+    ev_job_result_t res[2];
+    ev_job_t in[3];
+    size_t n = 0;
+    int64_t pending = -1;
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    free(jobs);
+    ev_outbox_set_consumer(o, take, &c);
+    in[0] = job("b1", "1");
+    in[1] = job("b2", "2");
+    in[2] = job("b3", "3");
+    assert_int_equal(ev_outbox_enqueue(o, in, 3), EV_OK);
+    assert_int_equal(c.ngot, 3);
+    memset(res, 0, sizeof(res));
+    for (int i = 0; i < 2; i++) {
+        res[i].job = &c.got[i];
+        res[i].outcome = EV_JOB_DONE;
+        res[i].attempted = 1;
+        res[i].status = 200;
+        res[i].result = "success";
+    }
+    ev_outbox_results(o, res, 2);
+    /* Within DELETE_AFTER_MS of the results nothing forces the bulk: a
+     * pending count ignores what is finished (whether deleted yet or not). */
+    for (int i = 0; i < 200 && pending != 1; i++) {
+        assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+        if (pending != 1)
+            usleep(1000);
+    }
+    assert_int_equal(pending, 1);
+    ev_outbox_close(o); /* flushes the bulk delete */
+    consumer_clear(&c);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+
+    /* A crash after the results were committed, before their bulk delete:
+     * the tombstone of job 3 (b3) and a stray id of no job. */
+    exec_sql(path, "INSERT INTO outbox_done (ids) VALUES "
+                   "(X'03000000000000002a00000000000000')");
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 0); /* b3 is not delivered again */
+    free(jobs);
+    /* New ids stay above every id used before. */
+    ev_outbox_set_consumer(o, take, &c);
+    in[0] = job("b4", "4");
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    assert_int_equal(c.ngot, 1);
+    assert_true(c.got[0].id > 3);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+    remove_db(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_results_and_restart),
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_history_old_and_new),
+        cmocka_unit_test(test_finished_jobs_leave_in_bulk),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
