@@ -164,9 +164,11 @@ static void end_of_head(ev_h1resp_t *p)
         ev_buf_t *body = p->body;
         size_t keep = p->keep;
         uint64_t got = p->got;
+        size_t head_bytes = p->head_bytes; /* interim heads count: no endless 1xx */
 
         ev_h1resp_init(p, head, body, keep);
         p->got = got;
+        p->head_bytes = head_bytes;
         return;
     }
     p->keep_alive = p->minor == 1 ? !p->conn_close : p->conn_keep && !p->conn_close;

@@ -165,6 +165,22 @@ static void test_interim_and_versions(void **state)
     assert_true(r.done);
     assert_int_equal(r.status, 201);
     assert_string_equal(r.body, "ok");
+    {
+        /* Interim heads count toward the head limit: an endless stream of
+         * 1xx responses is a weird reply, not a wait for the timeout. */
+        static const char one[] = "HTTP/1.1 102 Processing\r\n\r\n";
+        size_t n = (EV_H1_HEAD_MAX / (sizeof(one) - 1) + 2) * (sizeof(one) - 1);
+        char *flood = malloc(n + 1);
+        result_t f;
+
+        for (size_t off = 0; off < n; off += sizeof(one) - 1)
+            memcpy(flood + off, one, sizeof(one) - 1);
+        flood[n] = 0;
+        run(flood, n, 0, 0, 1024, 0, &f);
+        assert_int_equal(f.used, -1);
+        assert_false(f.done);
+        free(flood);
+    }
     r = parse("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, 1024, 0);
     assert_true(r.done);
     assert_int_equal(r.keep_alive, 0);
