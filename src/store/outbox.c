@@ -32,14 +32,18 @@
 enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 
 /*
- * The writer checkpoints the WAL itself, between commits, once it holds this
- * many pages (4 MB): then the checkpoint completes (nothing is appended while
- * it runs), the next commit starts the WAL over from its beginning, and the
- * file stays small and in the page cache. A checkpointer beside the writer
- * never caught up under load: the WAL grew by ~70 MB/s, and writing new file
- * pages costs several times rewriting cached ones.
+ * Checkpoints: once the WAL holds CHECKPOINT_PAGES (4 MB), a checkpointer
+ * thread copies it into the database (PASSIVE, its own connection), so
+ * commits go on meanwhile; then the writer, between two commits, copies the
+ * few pages appended since (TAIL_PAGES at most). Nothing is appended while it
+ * does, so the checkpoint completes and the next commit starts the WAL over
+ * from its beginning: the file stays small and in the page cache. (The
+ * checkpointer alone never completed under load: the WAL grew by ~70 MB/s,
+ * and new file pages cost several times cached ones. The writer alone
+ * stalled PutEvents 32-69 ms per checkpoint while the database grew.)
  */
 #define CHECKPOINT_PAGES 1024
+#define TAIL_PAGES 256
 #define IDLE_CHECKPOINT_MS 1000 /* an idle writer checkpoints what is left after this */
 #define COMMIT_GAP_US 1000 /* default least time between two fsync'd commits */
 /*
@@ -90,6 +94,11 @@ struct ev_outbox {
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
     int wal_pages;        /* WAL pages not yet checkpointed (writer only) */
+    sqlite3 *cdb;         /* the checkpointer's */
+    pthread_t checkpointer;
+    pthread_cond_t ckpt;  /* a checkpoint is wanted, or stop */
+    int ckpt_want, ckpt_running;
+    int bg_log, bg_done;  /* the checkpointer's last pass: WAL pages, pages copied (lock) */
     pthread_mutex_t lock;
     pthread_cond_t work; /* something was queued, or stop */
     item_t *head, *tail;
@@ -340,13 +349,21 @@ static int delete_ids(ev_outbox_t *o, int64_t *ids, size_t n)
     return step_reset(o->done_clear);
 }
 
-/* Writes a chain of items (NULL: none) in one transaction; the finished jobs
- * waiting for their bulk delete go too when there are enough of them, they
- * are old enough, or `flush`. */
-static ev_err commit(ev_outbox_t *o, item_t *chain, int flush)
+enum { BULK_NO, BULK_DUE, BULK_NOW };
+
+/* The finished jobs' bulk delete is due: enough of them, or old enough. */
+static int bulk_due(const ev_outbox_t *o)
+{
+    return o->ndels > 0 &&
+           (o->ndels >= BULK_DELETE || ev_now_ms() - o->dels_since_ms >= DELETE_AFTER_MS);
+}
+
+/* Writes a chain of items (NULL: none) in one transaction, with the finished
+ * jobs' bulk delete when `bulk` is BULK_NOW, or BULK_DUE and it is due. */
+static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
 {
     int64_t now = ev_now_ms();
-    int full = 0, bulk;
+    int full = 0;
 
     /*
      * Only acknowledged jobs need their commit fsync'd. A commit of results
@@ -382,8 +399,7 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int flush)
         if (step_reset(o->done_add) != 0)
             goto rollback;
     }
-    bulk = o->ndels > 0 &&
-           (flush || o->ndels >= BULK_DELETE || now - o->dels_since_ms >= DELETE_AFTER_MS);
+    bulk = o->ndels > 0 && (bulk == BULK_NOW || (bulk == BULK_DUE && bulk_due(o)));
     if (bulk && delete_ids(o, o->dels, o->ndels) != 0)
         goto rollback;
     if (o->history_ms > 0 && now - o->last_prune_ms >= 1000) {
@@ -508,7 +524,7 @@ static void *writer_main(void *arg)
             if (pthread_cond_timedwait(&o->work, &o->lock, &ts) != 0 && !o->head && !o->stop) {
                 pthread_mutex_unlock(&o->lock);
                 if (o->ndels > 0) {
-                    (void)commit(o, NULL, 1);
+                    (void)commit(o, NULL, BULK_NOW);
                 } else {
                     /* Idle: leave nothing in the WAL for the readers to look through. */
                     checkpoint(o);
@@ -521,7 +537,7 @@ static void *writer_main(void *arg)
         if (!o->head && o->stop) {
             if (o->ndels > 0) {
                 pthread_mutex_unlock(&o->lock);
-                (void)commit(o, NULL, 1);
+                (void)commit(o, NULL, BULK_NOW);
                 pthread_mutex_lock(&o->lock);
             }
             break;
@@ -554,7 +570,12 @@ static void *writer_main(void *arg)
 
             for (item_t *it = chain; it; it = it->next)
                 *(it->kind == I_ENQUEUE ? &nj : &nf) += it->n;
-            rc = commit(o, chain, has_kind(chain, I_SYNC));
+            /* PutEvents callers never wait for a bulk delete (it runs after
+             * they are woken); ev_outbox_sync's callers get it. */
+            rc = commit(o, chain,
+                        has_kind(chain, I_SYNC)      ? BULK_NOW
+                        : has_kind(chain, I_ENQUEUE) ? BULK_NO
+                                                     : BULK_DUE);
             if (has_waiter(chain))
                 o->synced_us = now_us();
             /* PutEvents waits for this: a slow disk shows here first. */
@@ -589,12 +610,56 @@ static void *writer_main(void *arg)
                 free(it);
             }
         }
-        if (o->wal_pages >= CHECKPOINT_PAGES) {
+        if (bulk_due(o)) {
             /* After the callers are woken: they do not wait for it. */
             pthread_mutex_unlock(&o->lock);
-            checkpoint(o);
+            (void)commit(o, NULL, BULK_NOW);
             pthread_mutex_lock(&o->lock);
         }
+        if (o->wal_pages >= CHECKPOINT_PAGES && !o->ckpt_running) {
+            /* The checkpointer's last pass left only a tail (and is from this
+             * round of the WAL: a restart makes the log shorter): the writer
+             * finishes it; else the checkpointer makes another pass. */
+            int tail = o->wal_pages - o->bg_done;
+
+            if (o->bg_log > 0 && o->bg_log <= o->wal_pages && tail <= TAIL_PAGES) {
+                o->bg_log = o->bg_done = 0;
+                pthread_mutex_unlock(&o->lock);
+                checkpoint(o);
+                pthread_mutex_lock(&o->lock);
+            } else {
+                o->ckpt_want = 1;
+                pthread_cond_signal(&o->ckpt);
+            }
+        }
+    }
+    pthread_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    ev_outbox_t *o = arg;
+
+    pthread_setname_np(pthread_self(), "ev-checkpoint");
+    pthread_mutex_lock(&o->lock);
+    for (;;) {
+        int log = 0, done = 0, rc;
+
+        while (!o->ckpt_want && !o->stop)
+            pthread_cond_wait(&o->ckpt, &o->lock);
+        if (o->stop)
+            break;
+        o->ckpt_want = 0;
+        o->ckpt_running = 1;
+        pthread_mutex_unlock(&o->lock);
+        rc = sqlite3_wal_checkpoint_v2(o->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (rc != SQLITE_OK)
+            ev_debug("outbox: checkpoint: %s", sqlite3_errmsg(o->cdb));
+        pthread_mutex_lock(&o->lock);
+        o->ckpt_running = 0;
+        o->bg_log = rc == SQLITE_OK ? log : 0;
+        o->bg_done = rc == SQLITE_OK ? done : 0;
     }
     pthread_mutex_unlock(&o->lock);
     return NULL;
@@ -741,6 +806,7 @@ static void close_db(ev_outbox_t *o)
         sqlite3_finalize(all[i]);
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
+    sqlite3_close(o->cdb);
 }
 
 ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, char *msg,
@@ -769,6 +835,9 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         prepare(o->db, insert_sql, &o->insert) || prepare(o->db, del_sql, &o->del) ||
         prepare(o->db, retry_sql, &o->retry) || prepare(o->db, history_sql, &o->history) ||
         prepare(o->db, prune_sql, &o->prune) || prepare(o->db, prune_old_sql, &o->prune_old) ||
+        sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(o->cdb, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         prepare(o->db, done_add_sql, &o->done_add) ||
         prepare(o->db, done_clear_sql, &o->done_clear) ||
         sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
@@ -802,9 +871,21 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     pthread_mutex_init(&o->lock, NULL);
     pthread_mutex_init(&o->rlock, NULL);
     pthread_cond_init(&o->work, NULL);
+    pthread_cond_init(&o->ckpt, NULL);
     sqlite3_wal_hook(o->db, on_wal, o);
+    if (pthread_create(&o->checkpointer, NULL, checkpointer_main, o) != 0) {
+        snprintf(msg, msglen, "cannot start the outbox checkpointer");
+        close_db(o);
+        free(o);
+        return EV_ERR_INTERNAL;
+    }
     if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
         snprintf(msg, msglen, "cannot start the outbox writer");
+        pthread_mutex_lock(&o->lock);
+        o->stop = 1;
+        pthread_cond_signal(&o->ckpt);
+        pthread_mutex_unlock(&o->lock);
+        pthread_join(o->checkpointer, NULL);
         close_db(o);
         free(o);
         return EV_ERR_INTERNAL;
@@ -820,8 +901,10 @@ void ev_outbox_close(ev_outbox_t *o)
     pthread_mutex_lock(&o->lock);
     o->stop = 1;
     pthread_cond_signal(&o->work);
+    pthread_cond_signal(&o->ckpt);
     pthread_mutex_unlock(&o->lock);
     pthread_join(o->writer, NULL);
+    pthread_join(o->checkpointer, NULL);
     /* A last full checkpoint (the writer is gone: its connection is free)
      * leaves an empty WAL between runs. */
     (void)sqlite3_wal_checkpoint_v2(o->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
@@ -829,6 +912,7 @@ void ev_outbox_close(ev_outbox_t *o)
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->rlock);
     pthread_cond_destroy(&o->work);
+    pthread_cond_destroy(&o->ckpt);
     free(o);
 }
 
