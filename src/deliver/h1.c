@@ -304,8 +304,7 @@ static int is_tchar(unsigned char ch)
            (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
-/* A token of RFC 9110 of n bytes (n > 0). */
-static int is_token(const char *s, size_t n)
+int ev_h1_is_token(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!is_tchar((unsigned char)s[i]))
@@ -330,7 +329,7 @@ static int header_ok(const char *line)
     if (!colon || strpbrk(line, "\r\n"))
         return 0;
     n = (size_t)(colon - line);
-    if (!is_token(line, n))
+    if (!ev_h1_is_token(line, n))
         return 0;
     for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
         if (strlen(own[i]) == n && strncasecmp(own[i], line, n) == 0)
@@ -346,7 +345,7 @@ static int build_request(ev_h1_conn_t *c, const ev_h1_xfer_t *x)
                   x->body_len;
     char *w;
 
-    if (!is_token(x->method, strlen(x->method)))
+    if (!ev_h1_is_token(x->method, strlen(x->method)))
         return -1;
     for (size_t i = 0; i < x->nheaders; i++) {
         if (!header_ok(x->headers[i]))

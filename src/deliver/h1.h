@@ -99,6 +99,9 @@ void ev_h1_free(ev_h1_t *h);
 /* A short description of an error ("Timeout was reached", ...). */
 const char *ev_h1_strerror(ev_h1_err err);
 
+/* s[0..n) is a token of RFC 9110 (a header name, a method) and n > 0. */
+int ev_h1_is_token(const char *s, size_t n);
+
 /* Name lookups started by every client so far (one per origin at a time,
  * answers cached for 60 s): for tests and metrics. */
 long ev_h1_lookups_started(void);

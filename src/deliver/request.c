@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "deliver/h1.h"
 #include "util/util.h"
 
 #define MAX_URL (64 * 1024)
@@ -127,21 +128,13 @@ static int is_stripped(const char *name)
  */
 static char *api_key_header(const char *name)
 {
-    static const char tchars[] = "!#$%&'*+-.^_`|~";
     size_t a = strspn(name, " \t"), b = strlen(name);
     char *r;
 
     while (b > a && (name[b - 1] == ' ' || name[b - 1] == '\t'))
         b--;
-    if (b == a)
+    if (!ev_h1_is_token(name + a, b - a))
         return NULL;
-    for (size_t i = a; i < b; i++) {
-        unsigned char ch = (unsigned char)name[i];
-
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              strchr(tchars, ch)))
-            return NULL;
-    }
     r = ev_xstrndup(name + a, b - a);
     if (is_stripped(r)) {
         free(r);

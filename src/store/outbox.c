@@ -340,7 +340,8 @@ static int cmp_id(const void *a, const void *b)
 /* Deletes ids[0..n) (sorted here) and the tombstones that covered them. */
 static int delete_ids(ev_outbox_t *o, int64_t *ids, size_t n)
 {
-    qsort(ids, n, sizeof(*ids), cmp_id);
+    if (n > 1)
+        qsort(ids, n, sizeof(*ids), cmp_id);
     for (size_t i = 0; i < n; i++) {
         sqlite3_bind_int64(o->del, 1, ids[i]);
         if (step_reset(o->del) != 0)
