@@ -108,7 +108,7 @@ for t in receiver ingest deliver; do
 done
 
 # ---- the receiver ----
-"$OUT/receiver" --shm "$TMP/shm" --cap $((8 << 20)) --ports-file "$TMP/ports" \
+"$OUT/receiver" --shm "$TMP/shm" --cap $((16 << 20)) --ports-file "$TMP/ports" \
     --max-seconds "$MAX_RUN" 2> "$OUT/receiver.log" &
 RECV=$!
 PIDS+=("$RECV")
