@@ -100,6 +100,7 @@ typedef struct oauth {
 typedef struct origin {
     char *key;
     int inflight;
+    int sender; /* the sender its last transfer went to */
     struct origin *next;
 } origin_t;
 
@@ -838,10 +839,13 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
     if (e->sending)
         e->sending->sprev = job;
     e->sending = job;
-    job->sender = 0;
-    for (int i = 1; i < e->nsenders; i++)
+    /* The least loaded sender; on a tie the one the origin used last, whose
+     * client holds its kept-alive connections. */
+    job->sender = job->d->origin->sender < e->nsenders ? job->d->origin->sender : 0;
+    for (int i = 0; i < e->nsenders; i++)
         if (e->sload[i] < e->sload[job->sender])
             job->sender = i;
+    job->d->origin->sender = job->sender;
     e->sload[job->sender]++;
     ev_sender_add(e->senders[job->sender], &job->x);
 }

@@ -55,6 +55,9 @@ enum { I_ENQUEUE, I_RESULTS, I_SYNC };
  */
 #define BULK_DELETE 4096   /* finished jobs that trigger the bulk delete */
 #define DELETE_AFTER_MS 100 /* ... or the age of the oldest of them */
+#define DELETE_CHUNK 256    /* deletes per transaction of a bulk delete, so that
+                             * PutEvents commits get their turn between them (a
+                             * bulk of ~1,500 scattered rows took 11-32 ms) */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
@@ -114,7 +117,11 @@ struct ev_outbox {
     int64_t *dels;       /* finished jobs still in the outbox (writer only) */
     size_t ndels, dels_cap;
     int64_t dels_since_ms; /* when the oldest of them finished */
-    atomic_llong ndels_seen; /* ndels after the last commit, for ev_outbox_pending */
+    int64_t *bulk;       /* the bulk delete under way: sorted, done up to bulk_off */
+    size_t nbulk, bulk_off, bulk_cap;
+    int64_t bulk_rows;   /* outbox_done rows up to this id cover it */
+    int64_t last_tomb;   /* the newest outbox_done row */
+    atomic_llong ndels_seen; /* finished jobs not deleted yet, for ev_outbox_pending */
     ev_buf_t tomb;       /* the ids the commit being written finishes */
     int64_t gap_us;      /* least time between two fsync'd commits */
     int64_t synced_us;   /* when the last fsync'd commit ended (writer only) */
@@ -139,7 +146,7 @@ static const char prune_sql[] =
     "DELETE FROM attempt_log WHERE id IN (SELECT id FROM attempt_log WHERE time_ms < ?1 "
     "LIMIT 2000)";
 static const char done_add_sql[] = "INSERT INTO outbox_done (ids) VALUES (?1)";
-static const char done_clear_sql[] = "DELETE FROM outbox_done";
+static const char done_clear_sql[] = "DELETE FROM outbox_done WHERE id <= ?1";
 static const char prune_old_sql[] =
     "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
 #define JOB_COLUMNS                                                                                \
@@ -337,7 +344,7 @@ static int cmp_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Deletes ids[0..n) (sorted here) and the tombstones that covered them. */
+/* Deletes ids[0..n) (sorted here). */
 static int delete_ids(ev_outbox_t *o, int64_t *ids, size_t n)
 {
     if (n > 1)
@@ -347,16 +354,67 @@ static int delete_ids(ev_outbox_t *o, int64_t *ids, size_t n)
         if (step_reset(o->del) != 0)
             return -1;
     }
+    return 0;
+}
+
+/* Removes the tombstone rows up to `row`: every id they hold is deleted. */
+static int clear_tombstones(ev_outbox_t *o, int64_t row)
+{
+    sqlite3_bind_int64(o->done_clear, 1, row);
     return step_reset(o->done_clear);
 }
 
 enum { BULK_NO, BULK_DUE, BULK_NOW };
 
-/* The finished jobs' bulk delete is due: enough of them, or old enough. */
+/* A bulk delete is under way, or due: enough finished jobs, or old enough. */
 static int bulk_due(const ev_outbox_t *o)
 {
-    return o->ndels > 0 &&
-           (o->ndels >= BULK_DELETE || ev_now_ms() - o->dels_since_ms >= DELETE_AFTER_MS);
+    return o->bulk_off < o->nbulk ||
+           (o->ndels > 0 &&
+            (o->ndels >= BULK_DELETE || ev_now_ms() - o->dels_since_ms >= DELETE_AFTER_MS));
+}
+
+/*
+ * In a transaction: the next chunk of the bulk delete (BULK_DUE; a new bulk
+ * takes every finished job so far, sorted) or all of it and every finished
+ * job (BULK_NOW). *done: how many of o->bulk went (applied after the commit).
+ */
+static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
+{
+    size_t n;
+
+    *done = 0;
+    if (mode == BULK_NOW) {
+        if (delete_ids(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0 ||
+            delete_ids(o, o->dels, o->ndels) != 0 || clear_tombstones(o, o->last_tomb) != 0)
+            return -1;
+        *done = o->nbulk - o->bulk_off;
+        return 0;
+    }
+    if (o->bulk_off == o->nbulk) { /* a new bulk: what finished so far */
+        int64_t *t = o->bulk;
+        size_t cap = o->bulk_cap;
+
+        o->bulk = o->dels;
+        o->bulk_cap = o->dels_cap;
+        o->nbulk = o->ndels;
+        o->bulk_off = 0;
+        o->bulk_rows = o->last_tomb;
+        o->dels = t;
+        o->dels_cap = cap;
+        o->ndels = 0;
+        if (o->nbulk > 1)
+            qsort(o->bulk, o->nbulk, sizeof(*o->bulk), cmp_id);
+    }
+    n = o->nbulk - o->bulk_off;
+    if (n > DELETE_CHUNK)
+        n = DELETE_CHUNK;
+    if (delete_ids(o, o->bulk + o->bulk_off, n) != 0)
+        return -1;
+    if (o->bulk_off + n == o->nbulk && clear_tombstones(o, o->bulk_rows) != 0)
+        return -1;
+    *done = n;
+    return 0;
 }
 
 /* Writes a chain of items (NULL: none) in one transaction, with the finished
@@ -365,6 +423,7 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
 {
     int64_t now = ev_now_ms();
     int full = 0;
+    size_t bulk_done = 0;
 
     /*
      * Only acknowledged jobs need their commit fsync'd. A commit of results
@@ -399,9 +458,11 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
         o->tomb.len = 0;
         if (step_reset(o->done_add) != 0)
             goto rollback;
+        o->last_tomb = sqlite3_last_insert_rowid(o->db);
     }
-    bulk = o->ndels > 0 && (bulk == BULK_NOW || (bulk == BULK_DUE && bulk_due(o)));
-    if (bulk && delete_ids(o, o->dels, o->ndels) != 0)
+    if (bulk == BULK_DUE && !bulk_due(o))
+        bulk = BULK_NO;
+    if (bulk != BULK_NO && bulk_step(o, bulk, &bulk_done) != 0)
         goto rollback;
     if (o->history_ms > 0 && now - o->last_prune_ms >= 1000) {
         o->last_prune_ms = now;
@@ -411,9 +472,12 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
             goto rollback;
     }
     if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-        if (bulk)
+        o->bulk_off += bulk_done;
+        if (bulk == BULK_NOW)
             o->ndels = 0;
-        atomic_store(&o->ndels_seen, (long long)o->ndels);
+        if (o->bulk_off == o->nbulk)
+            o->nbulk = o->bulk_off = 0;
+        atomic_store(&o->ndels_seen, (long long)(o->ndels + o->nbulk - o->bulk_off));
         return EV_OK;
     }
 rollback:
@@ -507,6 +571,13 @@ static void *writer_main(void *arg)
             struct timespec ts;
             int64_t ms;
 
+            if (o->bulk_off < o->nbulk) {
+                /* a bulk delete under way goes on while nothing else waits */
+                pthread_mutex_unlock(&o->lock);
+                (void)commit(o, NULL, BULK_DUE);
+                pthread_mutex_lock(&o->lock);
+                continue;
+            }
             if (o->ndels > 0)
                 ms = DELETE_AFTER_MS; /* finished jobs wait for their bulk delete */
             else if (o->wal_pages > 0)
@@ -525,7 +596,7 @@ static void *writer_main(void *arg)
             if (pthread_cond_timedwait(&o->work, &o->lock, &ts) != 0 && !o->head && !o->stop) {
                 pthread_mutex_unlock(&o->lock);
                 if (o->ndels > 0) {
-                    (void)commit(o, NULL, BULK_NOW);
+                    (void)commit(o, NULL, BULK_DUE);
                 } else {
                     /* Idle: leave nothing in the WAL for the readers to look through. */
                     checkpoint(o);
@@ -536,7 +607,7 @@ static void *writer_main(void *arg)
             }
         }
         if (!o->head && o->stop) {
-            if (o->ndels > 0) {
+            if (o->ndels > 0 || o->nbulk > 0) {
                 pthread_mutex_unlock(&o->lock);
                 (void)commit(o, NULL, BULK_NOW);
                 pthread_mutex_lock(&o->lock);
@@ -612,9 +683,10 @@ static void *writer_main(void *arg)
             }
         }
         if (bulk_due(o)) {
-            /* After the callers are woken: they do not wait for it. */
+            /* After the callers are woken, and a chunk per round, so that
+             * whoever comes next waits for one chunk at most. */
             pthread_mutex_unlock(&o->lock);
-            (void)commit(o, NULL, BULK_NOW);
+            (void)commit(o, NULL, BULK_DUE);
             pthread_mutex_lock(&o->lock);
         }
         if (o->wal_pages >= CHECKPOINT_PAGES && !o->ckpt_running) {
@@ -775,7 +847,7 @@ static int apply_tombstones(ev_outbox_t *o)
         return -1;
     }
     rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-                 delete_ids(o, ids, n) == 0 &&
+                 delete_ids(o, ids, n) == 0 && clear_tombstones(o, INT64_MAX) == 0 &&
                  sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
              ? 0
              : -1;
@@ -799,6 +871,7 @@ static void close_db(ev_outbox_t *o)
     ev_buf_free(&o->hist);
     ev_buf_free(&o->tomb);
     free(o->dels);
+    free(o->bulk);
     sqlite3_stmt *all[] = {o->insert,    o->del,      o->retry,      o->history,
                            o->prune,     o->prune_old, o->done_add,  o->done_clear,
                            o->load,      o->load_some, o->load_target};
