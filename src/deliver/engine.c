@@ -47,6 +47,7 @@
 #define RESPONSE_KEEP 1024
 #define MAX_SENDERS 8
 #define SENT_BATCH 256
+#define STICKY_LOAD 8 /* transfers a sender may have above the least loaded and keep its origins */
 #define DEFAULT_MAX_RETRIES 185
 #define DEFAULT_MAX_AGE_S 86400
 
@@ -839,12 +840,19 @@ static void start_with(ev_engine_t *e, job_t *job, const char *token)
     if (e->sending)
         e->sending->sprev = job;
     e->sending = job;
-    /* The least loaded sender; on a tie the one the origin used last, whose
-     * client holds its kept-alive connections. */
+    /* The sender the origin used last, whose client holds its kept-alive
+     * connections, unless another has STICKY_LOAD fewer transfers: then the
+     * least loaded one. */
     job->sender = job->d->origin->sender < e->nsenders ? job->d->origin->sender : 0;
-    for (int i = 0; i < e->nsenders; i++)
-        if (e->sload[i] < e->sload[job->sender])
-            job->sender = i;
+    {
+        int least = 0;
+
+        for (int i = 1; i < e->nsenders; i++)
+            if (e->sload[i] < e->sload[least])
+                least = i;
+        if (e->sload[least] + STICKY_LOAD <= e->sload[job->sender])
+            job->sender = least;
+    }
     job->d->origin->sender = job->sender;
     e->sload[job->sender]++;
     ev_sender_add(e->senders[job->sender], &job->x);

@@ -385,7 +385,8 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
 
     *done = 0;
     if (mode == BULK_NOW) {
-        if (delete_ids(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0 ||
+        if ((o->nbulk > o->bulk_off &&
+             delete_ids(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0) ||
             delete_ids(o, o->dels, o->ndels) != 0 || clear_tombstones(o, o->last_tomb) != 0)
             return -1;
         *done = o->nbulk - o->bulk_off;

@@ -505,7 +505,8 @@ describe('the request an API destination receives', () => {
             await rx.waitForCount(r.path, i);
         }
         const sockets = new Set(rx.on(r.path).map((q) => q.socket));
-        assert.equal(sockets.size, 1, `5 sequential deliveries used ${sockets.size} connections`);
+        assert.equal(sockets.size, 1, `5 sequential deliveries used ${sockets.size} connections: `
+            + JSON.stringify(rx.on(r.path).map((q) => [q.socket, q.path])));
     });
 });
 
