@@ -283,11 +283,6 @@ static int hist_flush(ev_outbox_t *o)
     return step_reset(s);
 }
 
-static size_t slen_or0(const char *s)
-{
-    return s ? strlen(s) : 0;
-}
-
 static int apply_fin(ev_outbox_t *o, const fin_t *f)
 {
     ev_attlog_rec_t r;
@@ -327,7 +322,7 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     r.s[EV_ATTLOG_OUTCOME] = f->outcome;
     r.s[EV_ATTLOG_ERROR] = f->error;
     for (int i = 0; i < EV_ATTLOG_RESPONSE; i++)
-        r.len[i] = slen_or0(r.s[i]);
+        r.len[i] = slen(r.s[i]);
     r.s[EV_ATTLOG_RESPONSE] = f->response ? f->response : "";
     r.len[EV_ATTLOG_RESPONSE] = f->response ? f->response_len : 0;
     ev_attlog_put(&o->hist, &r);
@@ -869,16 +864,16 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 
 static void close_db(ev_outbox_t *o)
 {
-    ev_buf_free(&o->hist);
-    ev_buf_free(&o->tomb);
-    free(o->dels);
-    free(o->bulk);
     sqlite3_stmt *all[] = {o->insert,    o->del,      o->retry,      o->history,
                            o->prune,     o->prune_old, o->done_add,  o->done_clear,
                            o->load,      o->load_some, o->load_target};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
+    ev_buf_free(&o->hist);
+    ev_buf_free(&o->tomb);
+    free(o->dels);
+    free(o->bulk);
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
     sqlite3_close(o->cdb);
