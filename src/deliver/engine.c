@@ -617,6 +617,8 @@ static void job_lighten(ev_engine_t *e, job_t *job)
         job->j.event_ms = keep_.event_ms;
         job->j.due_ms = keep_.due_ms;
         job->j.attempts = keep_.attempts;
+        job->j.group = keep_.group;
+        job->j.group_n = keep_.group_n;
         atomic_fetch_sub(&e->held, 1);
         atomic_fetch_add(&e->light, 1);
     }

@@ -7,6 +7,12 @@
  * consumer in memory, or stay in the store for ev_outbox_load when it is
  * full ("spilled"). A second connection serves the consumer's reads.
  *
+ * A commit stores the jobs it takes for one target as one row of outbox_grp
+ * (a group: store/jobgrp.h) with consecutive ids from the row's id; a job's
+ * retry state, once it has one, is a row of outbox_retry. Jobs of one target
+ * are delivered in order, so a group usually finishes as a whole and leaves
+ * in one delete (store/grpdone.h holds the finished jobs of the others).
+ *
  * Ids are assigned here, ascending within a process lifetime (SQLite alone
  * could reuse the largest rowid once it is deleted): the consumer holds every
  * job up to `hw` and none above it, so paging in is `id > hw`.
@@ -25,6 +31,9 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "store/attlog.h"
+#include "store/grpdone.h"
+#include "store/jobgrp.h"
+#include "store/le.h"
 #include "util/util.h"
 
 #define WRITER_NICE (-5)
@@ -47,21 +56,28 @@ enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 #define IDLE_CHECKPOINT_MS 1000 /* an idle writer checkpoints what is left after this */
 #define COMMIT_GAP_US 1000 /* default least time between two fsync'd commits */
 /*
- * Finished jobs leave the outbox in bulk, in id order: deleting each as it
- * finishes rewrote a page per row (jobs of many destinations finish out of
+ * Finished groups leave the outbox in bulk, in id order: deleting each as it
+ * finishes rewrote a page per row (groups of many destinations finish out of
  * order; 20 us of the writer per delete against 3 in order). Until then a
- * commit records their ids in outbox_done (one row per commit), so a restart
- * never delivers them again.
+ * commit records the ids of the jobs it finishes in outbox_done (one row per
+ * commit), so a restart never delivers them again. When a bulk ends, the rows
+ * it covered give way to one row of what they still need to say: the
+ * finished jobs of groups not finished yet, and (as -id) the finished groups
+ * the next bulk deletes.
  */
-#define BULK_DELETE 4096   /* finished jobs that trigger the bulk delete */
+#define BULK_DELETE 4096   /* finished groups that trigger the bulk delete */
 #define DELETE_AFTER_MS 100 /* ... or the age of the oldest of them */
 #define DELETE_CHUNK 256    /* deletes per transaction of a bulk delete, so that
                              * PutEvents commits get their turn between them (a
                              * bulk of ~1,500 scattered rows took 11-32 ms) */
+#define GRP_MAX_JOBS EV_GRPDONE_MAX /* a target's jobs in one commit past this... */
+#define GRP_MAX_BYTES (1u << 20)    /* ... or this size start another group */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
-    int64_t id;    /* the job's row; 0: a history row of no job */
+    int64_t id;    /* the job; 0: a history row of no job */
+    int64_t group; /* its group: ids [group, group + group_n) */
+    uint32_t group_n;
     int op;        /* F_NONE, F_DELETE, F_RETRY */
     int64_t due_ms;
     int attempts;  /* F_RETRY: attempts made so far */
@@ -89,11 +105,25 @@ typedef struct item {
     struct item *next;
 } item_t;
 
+/* A stored group of jobs. */
+typedef struct {
+    int64_t id;
+    uint32_t n;
+} grp_t;
+
+/* A group the commit being written stores. */
+typedef struct {
+    const char *arn;
+    size_t n, bytes; /* its jobs, their size */
+    size_t at;       /* where they start in ev_outbox.ord */
+} cgrp_t;
+
 struct ev_outbox {
     sqlite3 *db; /* the writer's */
-    sqlite3_stmt *insert, *del, *retry, *history, *prune, *prune_old, *done_add, *done_clear;
+    sqlite3_stmt *insert, *del, *del_retry, *retry, *history, *prune, *prune_old, *done_add,
+        *done_clear;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
-    sqlite3_stmt *load, *load_some, *load_target;
+    sqlite3_stmt *load, *load_grp, *load_target, *load_retry;
     pthread_mutex_t rlock; /* rdb */
     pthread_t writer;
     int wal_pages;        /* WAL pages not yet checkpointed (writer only) */
@@ -114,15 +144,30 @@ struct ev_outbox {
     ev_outbox_take_fn take;
     void *take_arg;
     int64_t history_ms, last_prune_ms;
-    int64_t *dels;       /* finished jobs still in the outbox (writer only) */
+    ev_grpdone_t done;   /* finished jobs of groups not finished (writer only) */
+    grp_t *dels;         /* finished groups still in the outbox (writer only) */
     size_t ndels, dels_cap;
+    int64_t dels_jobs;   /* their jobs */
     int64_t dels_since_ms; /* when the oldest of them finished */
-    int64_t *bulk;       /* the bulk delete under way: sorted, done up to bulk_off */
+    grp_t *bulk;         /* the bulk delete under way: sorted, done up to bulk_off */
     size_t nbulk, bulk_off, bulk_cap;
+    int64_t bulk_jobs;   /* the jobs of the groups it has still to delete */
     int64_t bulk_rows;   /* outbox_done rows up to this id cover it */
     int64_t last_tomb;   /* the newest outbox_done row */
-    atomic_llong ndels_seen; /* finished jobs not deleted yet, for ev_outbox_pending */
+    atomic_llong ndone_seen; /* finished jobs not deleted yet, for ev_outbox_pending */
+    atomic_int retries;  /* outbox_retry may hold rows */
+    int64_t *startdone;  /* jobs finished before the open, of groups still stored:
+                          * sorted, never read again (set at open, then read-only) */
+    size_t nstartdone;
     ev_buf_t tomb;       /* the ids the commit being written finishes */
+    ev_buf_t grp;        /* the blob of the group being written (writer only) */
+    ev_outbox_job_t **ord; /* the commit's jobs in id order (writer only) */
+    uint32_t *gidx;      /* the group of each of its jobs, in chain order */
+    size_t nord, ord_cap;
+    cgrp_t *cg;          /* its groups */
+    size_t ncg;
+    int32_t *cmap;       /* target -> its latest group in cg (open addressing) */
+    size_t cmap_cap;
     int64_t gap_us;      /* least time between two fsync'd commits */
     int64_t synced_us;   /* when the last fsync'd commit ended (writer only) */
     ev_buf_t hist;       /* the attempts of the commit being written (writer only) */
@@ -133,10 +178,11 @@ struct ev_outbox {
 #define HIST_ROW_MAX (4 << 20) /* a commit with more history bytes stores several rows */
 
 static const char insert_sql[] =
-    "INSERT INTO outbox (id, account, region, event_id, bus, rule_arn, target_id, target_arn, "
-    "payload, event_ms, due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-static const char del_sql[] = "DELETE FROM outbox WHERE id = ?1";
-static const char retry_sql[] = "UPDATE outbox SET due_ms = ?2, attempts = ?3 WHERE id = ?1";
+    "INSERT INTO outbox_grp (id, target_arn, n, jobs) VALUES (?1, ?2, ?3, ?4)";
+static const char del_sql[] = "DELETE FROM outbox_grp WHERE id = ?1";
+static const char del_retry_sql[] = "DELETE FROM outbox_retry WHERE id >= ?1 AND id < ?2";
+static const char retry_sql[] =
+    "INSERT OR REPLACE INTO outbox_retry (id, due_ms, attempts) VALUES (?1, ?2, ?3)";
 static const char history_sql[] =
     "INSERT INTO attempt_log (time_ms, n, recs) VALUES (?1, ?2, ?3)";
 /* Bounded, so that a long backlog of old history never stalls a commit; run
@@ -149,18 +195,22 @@ static const char done_add_sql[] = "INSERT INTO outbox_done (ids) VALUES (?1)";
 static const char done_clear_sql[] = "DELETE FROM outbox_done WHERE id <= ?1";
 static const char prune_old_sql[] =
     "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
-#define JOB_COLUMNS                                                                                \
-    "id, account, region, event_id, bus, rule_arn, target_id, target_arn, payload, event_ms, "   \
-    "due_ms, attempts"
+/* The groups holding jobs ?1 .. ?2 (the first may start below ?1). */
+#define GRP_COLUMNS "id, n, target_arn, jobs"
+#define GRP_FROM                                                                                   \
+    "id >= coalesce((SELECT id FROM outbox_grp WHERE id <= ?1 ORDER BY id DESC LIMIT 1), ?1) "   \
+    "AND id <= ?2"
 static const char load_sql[] =
-    "SELECT " JOB_COLUMNS " FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
-/* By rowid range: what lies between is mostly the same target's jobs (the
+    "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE " GRP_FROM " ORDER BY id";
+/* By rowid range: what lies between is mostly the same target's groups (the
  * others are delivered and deleted), so no index is needed. */
 static const char load_target_sql[] =
-    "SELECT " JOB_COLUMNS " FROM outbox WHERE id >= ?1 AND id <= ?2 AND target_arn = ?3 "
-    "ORDER BY id LIMIT ?4";
-/* Room for "... WHERE id IN (?1, ..., ?64)" (unused slots are bound to NULL). */
-#define LOAD_SOME_SQL_SIZE (64 + 8 * EV_OUTBOX_LOAD_SOME + sizeof(JOB_COLUMNS))
+    "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE " GRP_FROM " AND target_arn = ?3 ORDER BY id";
+/* The group holding job ?1, if it is stored. */
+static const char load_grp_sql[] =
+    "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE id <= ?1 ORDER BY id DESC LIMIT 1";
+static const char load_retry_sql[] =
+    "SELECT id, due_ms, attempts FROM outbox_retry WHERE id >= ?1 AND id < ?2";
 
 /* ---- packing strings into one block ---- */
 
@@ -196,27 +246,25 @@ void ev_outbox_job_clear(ev_outbox_job_t *j)
     memset(j, 0, sizeof(*j));
 }
 
-/* Fills j from strings and a payload, all copied into one block. */
-static void job_fill(ev_outbox_job_t *j, const char *const s[7], const void *payload,
-                     size_t payload_len)
+/* Fills j from strings (s[i] of len[i] bytes, NULL: empty) and a payload,
+ * all copied into one block. */
+static void job_fill(ev_outbox_job_t *j, const char *const s[7], const size_t len[7],
+                     const void *payload, size_t payload_len)
 {
     size_t total = payload_len + 1;
+    char **dst[7] = {&j->account,  &j->region,    &j->event_id,  &j->bus,
+                     &j->rule_arn, &j->target_id, &j->target_arn};
     pack_t p;
 
     for (int i = 0; i < 7; i++)
-        total += slen(s[i]) + 1;
+        total += len[i] + 1;
     p.base = ev_xmalloc(total);
     p.off = 0;
     j->mem = p.base;
     j->payload = (unsigned char *)put(&p, payload, payload_len);
     j->payload_len = payload_len;
-    j->account = puts0(&p, s[0]);
-    j->region = puts0(&p, s[1]);
-    j->event_id = puts0(&p, s[2]);
-    j->bus = puts0(&p, s[3]);
-    j->rule_arn = puts0(&p, s[4]);
-    j->target_id = puts0(&p, s[5]);
-    j->target_arn = puts0(&p, s[6]);
+    for (int i = 0; i < 7; i++)
+        *dst[i] = put(&p, s[i] ? s[i] : "", s[i] ? len[i] : 0);
 }
 
 static void jobs_free(ev_outbox_job_t *jobs, size_t n)
@@ -249,21 +297,134 @@ static int step_reset(sqlite3_stmt *s)
     return r == SQLITE_DONE ? 0 : -1;
 }
 
-static int insert_job(ev_outbox_t *o, const ev_outbox_job_t *j)
+/* ---- grouping a commit's jobs ---- */
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t job_bytes(const ev_outbox_job_t *j)
+{
+    return j->payload_len + strlen(j->account) + strlen(j->region) + strlen(j->event_id) +
+           strlen(j->bus) + strlen(j->rule_arn) + strlen(j->target_id) + 64;
+}
+
+/*
+ * Groups the chain's jobs by target in the order the targets first come (a
+ * target's jobs in theirs; past GRP_MAX_JOBS or GRP_MAX_BYTES it starts
+ * another group), assigns the ids (consecutive within a group) and lists the
+ * jobs in id order in o->ord.
+ */
+static void group_jobs(ev_outbox_t *o, item_t *chain)
+{
+    size_t total = 0, k = 0, at = 0, mask;
+
+    o->nord = o->ncg = 0;
+    for (item_t *it = chain; it; it = it->next)
+        if (it->kind == I_ENQUEUE)
+            total += it->n;
+    if (!total)
+        return;
+    if (total > o->ord_cap) { /* at most a group per job */
+        while (o->ord_cap < total)
+            o->ord_cap = o->ord_cap ? 2 * o->ord_cap : 256;
+        o->ord = ev_xrealloc(o->ord, o->ord_cap * sizeof(*o->ord));
+        o->gidx = ev_xrealloc(o->gidx, o->ord_cap * sizeof(*o->gidx));
+        o->cg = ev_xrealloc(o->cg, o->ord_cap * sizeof(*o->cg));
+    }
+    if (o->cmap_cap < 2 * total) {
+        while (o->cmap_cap < 2 * total)
+            o->cmap_cap = o->cmap_cap ? 2 * o->cmap_cap : 512;
+        free(o->cmap);
+        o->cmap = ev_xmalloc(o->cmap_cap * sizeof(*o->cmap));
+    }
+    mask = o->cmap_cap - 1;
+    memset(o->cmap, 0xff, o->cmap_cap * sizeof(*o->cmap));
+    for (item_t *it = chain; it; it = it->next) {
+        for (size_t i = 0; it->kind == I_ENQUEUE && i < it->n; i++) {
+            const ev_outbox_job_t *j = &it->jobs[i];
+            size_t h = (size_t)str_hash(j->target_arn) & mask, size = job_bytes(j);
+            int32_t g;
+
+            while ((g = o->cmap[h]) >= 0 && strcmp(o->cg[g].arn, j->target_arn) != 0)
+                h = (h + 1) & mask;
+            if (g < 0 || o->cg[g].n >= GRP_MAX_JOBS || o->cg[g].bytes + size > GRP_MAX_BYTES) {
+                g = (int32_t)o->ncg++;
+                o->cg[g].arn = j->target_arn;
+                o->cg[g].n = o->cg[g].bytes = 0;
+                o->cmap[h] = g;
+            }
+            o->cg[g].n++;
+            o->cg[g].bytes += size;
+            o->gidx[k++] = (uint32_t)g;
+        }
+    }
+    for (size_t g = 0; g < o->ncg; g++) {
+        o->cg[g].at = at;
+        at += o->cg[g].n;
+        o->cg[g].bytes = 0; /* from here: how many of its jobs are listed */
+    }
+    k = 0;
+    for (item_t *it = chain; it; it = it->next) {
+        for (size_t i = 0; it->kind == I_ENQUEUE && i < it->n; i++) {
+            cgrp_t *c = &o->cg[o->gidx[k++]];
+
+            o->ord[c->at + c->bytes++] = &it->jobs[i];
+        }
+    }
+    for (size_t g = 0; g < o->ncg; g++) {
+        int64_t first = o->next_id;
+
+        for (size_t m = 0; m < o->cg[g].n; m++) {
+            ev_outbox_job_t *j = o->ord[o->cg[g].at + m];
+
+            j->id = o->next_id++;
+            j->group = first;
+            j->group_n = (uint32_t)o->cg[g].n;
+        }
+    }
+    o->nord = total;
+}
+
+static void job_to_rec(const ev_outbox_job_t *j, ev_jobgrp_job_t *r)
+{
+    const char *s[EV_JOBGRP_NSTR] = {j->account, j->region, j->bus, j->rule_arn, j->target_id,
+                                     j->event_id};
+
+    for (int i = 0; i < EV_JOBGRP_NSTR; i++) {
+        r->s[i] = s[i];
+        r->len[i] = strlen(s[i]);
+    }
+    r->payload = j->payload;
+    r->payload_len = j->payload_len;
+    r->event_ms = j->event_ms;
+    r->due_ms = j->due_ms;
+}
+
+/* Stores a group row: jobs[0..n) (n > 0) of one target, consecutive ids. */
+static int insert_group(ev_outbox_t *o, ev_outbox_job_t *const *jobs, size_t n)
 {
     sqlite3_stmt *s = o->insert;
+    ev_jobgrp_job_t cur, prev;
 
-    sqlite3_bind_int64(s, 1, j->id);
-    bind_text(s, 2, j->account);
-    bind_text(s, 3, j->region);
-    bind_text(s, 4, j->event_id);
-    bind_text(s, 5, j->bus);
-    bind_text(s, 6, j->rule_arn);
-    bind_text(s, 7, j->target_id);
-    bind_text(s, 8, j->target_arn);
-    sqlite3_bind_blob(s, 9, j->payload, (int)j->payload_len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 10, j->event_ms);
-    sqlite3_bind_int64(s, 11, j->due_ms);
+    o->grp.len = 0;
+    o->grp.failed = 0;
+    for (size_t m = 0; m < n; m++) {
+        job_to_rec(jobs[m], &cur);
+        ev_jobgrp_put(&o->grp, &cur, m ? &prev : NULL);
+        prev = cur;
+    }
+    if (o->grp.failed)
+        return -1;
+    sqlite3_bind_int64(s, 1, jobs[0]->id);
+    bind_text(s, 2, jobs[0]->target_arn);
+    sqlite3_bind_int64(s, 3, (int64_t)n);
+    sqlite3_bind_blob(s, 4, o->grp.p, (int)o->grp.len, SQLITE_STATIC);
     return step_reset(s);
 }
 
@@ -283,27 +444,50 @@ static int hist_flush(ev_outbox_t *o)
     return step_reset(s);
 }
 
+/* A group is finished: the next bulk delete removes it. */
+static void add_del(ev_outbox_t *o, int64_t g, uint32_t n)
+{
+    if (o->ndels == o->dels_cap) {
+        o->dels_cap = o->dels_cap ? 2 * o->dels_cap : 1024;
+        o->dels = ev_xrealloc(o->dels, o->dels_cap * sizeof(*o->dels));
+    }
+    if (o->ndels == 0)
+        o->dels_since_ms = ev_now_ms();
+    o->dels[o->ndels].id = g;
+    o->dels[o->ndels++].n = n;
+    o->dels_jobs += n;
+}
+
+static void tomb_add(ev_buf_t *b, int64_t v)
+{
+    unsigned char le[8];
+
+    ev_le_put(le, (uint64_t)v, 8);
+    ev_buf_add(b, le, sizeof(le));
+}
+
 static int apply_fin(ev_outbox_t *o, const fin_t *f)
 {
     ev_attlog_rec_t r;
 
     if (f->op == F_DELETE) {
-        unsigned char le[8];
+        int64_t g = f->group_n ? f->group : f->id;
+        uint32_t n = f->group_n ? f->group_n : 1;
+        int m = ev_grpdone_mark(&o->done, g, n, f->id);
 
-        if (o->ndels == o->dels_cap) {
-            o->dels_cap = o->dels_cap ? 2 * o->dels_cap : 1024;
-            o->dels = ev_xrealloc(o->dels, o->dels_cap * sizeof(*o->dels));
+        if (m < 0) {
+            ev_debug("outbox: job %lld of group %lld+%u finished again", (long long)f->id,
+                     (long long)g, n);
+        } else {
+            if (m == 1)
+                add_del(o, g, n);
+            tomb_add(&o->tomb, f->id);
         }
-        if (o->ndels == 0)
-            o->dels_since_ms = ev_now_ms();
-        o->dels[o->ndels++] = f->id;
-        for (int i = 0; i < 8; i++)
-            le[i] = (unsigned char)((uint64_t)f->id >> (8 * i));
-        ev_buf_add(&o->tomb, le, sizeof(le));
     } else if (f->op == F_RETRY) {
         sqlite3_bind_int64(o->retry, 1, f->id);
         sqlite3_bind_int64(o->retry, 2, f->due_ms);
         sqlite3_bind_int(o->retry, 3, f->attempts);
+        atomic_store(&o->retries, 1);
         if (step_reset(o->retry) != 0)
             return -1;
     }
@@ -332,36 +516,62 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     return o->hist.len >= HIST_ROW_MAX ? hist_flush(o) : 0;
 }
 
-static int cmp_id(const void *a, const void *b)
+static int cmp_grp(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    int64_t x = ((const grp_t *)a)->id, y = ((const grp_t *)b)->id;
 
     return x < y ? -1 : x > y;
 }
 
-/* Deletes ids[0..n) (sorted here). */
-static int delete_ids(ev_outbox_t *o, int64_t *ids, size_t n)
+/* Deletes groups g[0..n) and their retry rows. */
+static int delete_groups(ev_outbox_t *o, const grp_t *g, size_t n)
 {
-    if (n > 1)
-        qsort(ids, n, sizeof(*ids), cmp_id);
+    int retries = atomic_load(&o->retries);
+
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_int64(o->del, 1, ids[i]);
+        sqlite3_bind_int64(o->del, 1, g[i].id);
         if (step_reset(o->del) != 0)
             return -1;
+        if (retries) {
+            sqlite3_bind_int64(o->del_retry, 1, g[i].id);
+            sqlite3_bind_int64(o->del_retry, 2, g[i].id + g[i].n);
+            if (step_reset(o->del_retry) != 0)
+                return -1;
+        }
     }
     return 0;
 }
 
-/* Removes the tombstone rows up to `row`: every id they hold is deleted. */
-static int clear_tombstones(ev_outbox_t *o, int64_t row)
+/*
+ * Replaces the tombstone rows up to `row` by one row holding what the
+ * writer knows is finished and still stored: the finished jobs of groups
+ * not finished, and with `markers` the finished groups not deleted yet (-id).
+ */
+static int compact_tombstones(ev_outbox_t *o, int64_t row, int markers)
 {
     sqlite3_bind_int64(o->done_clear, 1, row);
-    return step_reset(o->done_clear);
+    if (step_reset(o->done_clear) != 0)
+        return -1;
+    o->tomb.len = 0;
+    o->tomb.failed = 0;
+    ev_grpdone_dump(&o->done, &o->tomb);
+    for (size_t i = 0; markers && i < o->ndels; i++)
+        tomb_add(&o->tomb, -o->dels[i].id);
+    if (o->tomb.failed)
+        return -1;
+    if (!o->tomb.len)
+        return 0;
+    sqlite3_bind_blob(o->done_add, 1, o->tomb.p, (int)o->tomb.len, SQLITE_STATIC);
+    o->tomb.len = 0;
+    if (step_reset(o->done_add) != 0)
+        return -1;
+    o->last_tomb = sqlite3_last_insert_rowid(o->db);
+    return 0;
 }
 
 enum { BULK_NO, BULK_DUE, BULK_NOW };
 
-/* A bulk delete is under way, or due: enough finished jobs, or old enough. */
+/* A bulk delete is under way, or due: enough finished groups, or old enough. */
 static int bulk_due(const ev_outbox_t *o)
 {
     return o->bulk_off < o->nbulk ||
@@ -371,8 +581,8 @@ static int bulk_due(const ev_outbox_t *o)
 
 /*
  * In a transaction: the next chunk of the bulk delete (BULK_DUE; a new bulk
- * takes every finished job so far, sorted) or all of it and every finished
- * job (BULK_NOW). *done: how many of o->bulk went (applied after the commit).
+ * takes every finished group so far, sorted) or all of it and every finished
+ * group (BULK_NOW). *done: how many of o->bulk went (applied after the commit).
  */
 static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
 {
@@ -380,41 +590,43 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
 
     *done = 0;
     if (mode == BULK_NOW) {
-        if ((o->nbulk > o->bulk_off &&
-             delete_ids(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0) ||
-            delete_ids(o, o->dels, o->ndels) != 0 || clear_tombstones(o, o->last_tomb) != 0)
+        if (delete_groups(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0 ||
+            delete_groups(o, o->dels, o->ndels) != 0 ||
+            compact_tombstones(o, o->last_tomb, 0) != 0)
             return -1;
         *done = o->nbulk - o->bulk_off;
         return 0;
     }
     if (o->bulk_off == o->nbulk) { /* a new bulk: what finished so far */
-        int64_t *t = o->bulk;
+        grp_t *t = o->bulk;
         size_t cap = o->bulk_cap;
 
         o->bulk = o->dels;
         o->bulk_cap = o->dels_cap;
         o->nbulk = o->ndels;
         o->bulk_off = 0;
+        o->bulk_jobs = o->dels_jobs;
         o->bulk_rows = o->last_tomb;
         o->dels = t;
         o->dels_cap = cap;
         o->ndels = 0;
+        o->dels_jobs = 0;
         if (o->nbulk > 1)
-            qsort(o->bulk, o->nbulk, sizeof(*o->bulk), cmp_id);
+            qsort(o->bulk, o->nbulk, sizeof(*o->bulk), cmp_grp);
     }
     n = o->nbulk - o->bulk_off;
     if (n > DELETE_CHUNK)
         n = DELETE_CHUNK;
-    if (delete_ids(o, o->bulk + o->bulk_off, n) != 0)
+    if (delete_groups(o, o->bulk + o->bulk_off, n) != 0)
         return -1;
-    if (o->bulk_off + n == o->nbulk && clear_tombstones(o, o->bulk_rows) != 0)
+    if (o->bulk_off + n == o->nbulk && compact_tombstones(o, o->bulk_rows, 1) != 0)
         return -1;
     *done = n;
     return 0;
 }
 
 /* Writes a chain of items (NULL: none) in one transaction, with the finished
- * jobs' bulk delete when `bulk` is BULK_NOW, or BULK_DUE and it is due. */
+ * groups' bulk delete when `bulk` is BULK_NOW, or BULK_DUE and it is due. */
 static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
 {
     int64_t now = ev_now_ms();
@@ -437,16 +649,14 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
     }
     if (sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
-    for (item_t *it = chain; it; it = it->next) {
-        for (size_t i = 0; it->kind == I_ENQUEUE && i < it->n; i++) {
-            it->jobs[i].id = o->next_id++;
-            if (insert_job(o, &it->jobs[i]) != 0)
-                goto rollback;
-        }
+    group_jobs(o, chain);
+    for (size_t g = 0; g < o->ncg; g++)
+        if (insert_group(o, o->ord + o->cg[g].at, o->cg[g].n) != 0)
+            goto rollback;
+    for (item_t *it = chain; it; it = it->next)
         for (size_t i = 0; it->kind == I_RESULTS && i < it->n; i++)
             if (apply_fin(o, &it->fins[i]) != 0)
                 goto rollback;
-    }
     if (hist_flush(o) != 0)
         goto rollback;
     if (o->tomb.len) {
@@ -468,16 +678,23 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
             goto rollback;
     }
     if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+        for (size_t i = 0; i < bulk_done; i++)
+            o->bulk_jobs -= o->bulk[o->bulk_off + i].n;
         o->bulk_off += bulk_done;
-        if (bulk == BULK_NOW)
+        if (bulk == BULK_NOW) {
             o->ndels = 0;
-        if (o->bulk_off == o->nbulk)
+            o->dels_jobs = 0;
+        }
+        if (o->bulk_off == o->nbulk) {
             o->nbulk = o->bulk_off = 0;
-        atomic_store(&o->ndels_seen, (long long)(o->ndels + o->nbulk - o->bulk_off));
+            o->bulk_jobs = 0;
+        }
+        atomic_store(&o->ndone_seen,
+                     (long long)((int64_t)o->done.jobs + o->dels_jobs + o->bulk_jobs));
         return EV_OK;
     }
 rollback:
-    /* Finished jobs of this commit stay in o->dels: deleted by a later bulk. */
+    /* Finished groups of this commit stay in o->dels: deleted by a later bulk. */
     ev_error("outbox: %s", sqlite3_errmsg(o->db));
     o->tomb.len = 0;
     o->hist.len = 0;
@@ -490,19 +707,33 @@ fail:
     return EV_ERR_INTERNAL;
 }
 
-/* After a commit (lock held): committed jobs go to the consumer, or stay
- * stored until it pages them in. */
-static void hand_over(ev_outbox_t *o, item_t *it)
+/* After a commit (lock held): the commit's jobs go to the consumer in one
+ * array in id order, or stay stored until it pages them in. */
+static void hand_over(ev_outbox_t *o, item_t *chain)
 {
-    int64_t last = it->jobs[it->n - 1].id;
+    ev_outbox_job_t *all;
+    size_t n = o->nord;
+    int64_t last;
 
-    if (!o->spilled && o->take && o->take(o->take_arg, it->jobs, it->n)) {
+    if (!n)
+        return;
+    all = ev_xmalloc(n * sizeof(*all));
+    for (size_t k = 0; k < n; k++)
+        all[k] = *o->ord[k];
+    o->nord = 0;
+    for (item_t *it = chain; it; it = it->next) {
+        if (it->kind == I_ENQUEUE) {
+            free(it->jobs); /* the strings went over with `all` */
+            it->jobs = NULL;
+        }
+    }
+    last = all[n - 1].id;
+    if (!o->spilled && o->take && o->take(o->take_arg, all, n)) {
         o->hw = last;
     } else {
         o->spilled = 1;
-        jobs_free(it->jobs, it->n);
+        jobs_free(all, n);
     }
-    it->jobs = NULL;
     o->last_id = last;
 }
 
@@ -656,13 +887,15 @@ static void *writer_main(void *arg)
                          nf);
         }
         pthread_mutex_lock(&o->lock);
+        if (rc == EV_OK)
+            hand_over(o, chain);
+        o->nord = 0;
         for (item_t *it = chain; it; it = next) {
             next = it->next;
             if (it->kind == I_ENQUEUE) {
-                if (rc == EV_OK)
-                    hand_over(o, it);
-                else
+                if (it->jobs) /* the commit failed */
                     jobs_free(it->jobs, it->n);
+                it->jobs = NULL;
             } else if (it->kind == I_RESULTS) {
                 if (rc != EV_OK)
                     ev_error("outbox: %zu delivery results lost; those jobs will be "
@@ -780,17 +1013,6 @@ static ev_err submit(ev_outbox_t *o, item_t *it)
 
 /* ---- open / close ---- */
 
-static const char *load_some_text(char sql[LOAD_SOME_SQL_SIZE])
-{
-    size_t off = (size_t)snprintf(sql, LOAD_SOME_SQL_SIZE,
-                                  "SELECT " JOB_COLUMNS " FROM outbox WHERE id IN (");
-
-    for (int i = 1; i <= EV_OUTBOX_LOAD_SOME; i++)
-        off += (size_t)snprintf(sql + off, LOAD_SOME_SQL_SIZE - off, "%s?%d", i > 1 ? "," : "", i);
-    snprintf(sql + off, LOAD_SOME_SQL_SIZE - off, ")");
-    return sql;
-}
-
 /*
  * While another connection (the store's) holds the write lock, the writer
  * polls every 200 us instead of SQLite's default 1..100 ms sleeps, so that a
@@ -808,16 +1030,116 @@ static int on_busy(void *arg, int count)
     return 1;
 }
 
-
-
-/* At open: jobs a commit finished (outbox_done) but no bulk delete removed
- * before the process stopped leave the outbox now, before anything reads it. */
-static int apply_tombstones(ev_outbox_t *o)
+static int exec(sqlite3 *db, const char *sql)
 {
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* Ends the open's transaction: committed when ok, else rolled back. */
+static int end_tx(sqlite3 *db, int ok)
+{
+    if (ok && exec(db, "COMMIT") == 0)
+        return 0;
+    exec(db, "ROLLBACK");
+    return -1;
+}
+
+/* At open: the jobs of a database from before groups (one `outbox` row
+ * each) become groups of one job with the same ids. */
+static int convert_legacy(ev_outbox_t *o)
+{
+    static const char sel[] =
+        "SELECT id, account, region, event_id, bus, rule_arn, target_id, target_arn, payload, "
+        "event_ms, due_ms, attempts FROM outbox ORDER BY id";
     sqlite3_stmt *s = NULL;
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
+    size_t n = 0;
+    int rc = SQLITE_DONE, ok;
+
+    if (exec(o->db, "BEGIN IMMEDIATE") != 0)
+        return -1;
+    ok = sqlite3_prepare_v2(o->db, sel, -1, &s, NULL) == SQLITE_OK;
+    while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        ev_outbox_job_t j, *jp = &j;
+        const char *str[7];
+        size_t len[7];
+
+        memset(&j, 0, sizeof(j));
+        for (int i = 0; i < 7; i++) {
+            str[i] = (const char *)sqlite3_column_text(s, 1 + i);
+            len[i] = (size_t)sqlite3_column_bytes(s, 1 + i);
+        }
+        job_fill(&j, str, len, sqlite3_column_blob(s, 8), (size_t)sqlite3_column_bytes(s, 8));
+        j.id = sqlite3_column_int64(s, 0);
+        j.event_ms = sqlite3_column_int64(s, 9);
+        j.due_ms = sqlite3_column_int64(s, 10);
+        j.attempts = sqlite3_column_int(s, 11);
+        ok = insert_group(o, &jp, 1) == 0;
+        if (ok && j.attempts > 0) {
+            sqlite3_bind_int64(o->retry, 1, j.id);
+            sqlite3_bind_int64(o->retry, 2, j.due_ms);
+            sqlite3_bind_int(o->retry, 3, j.attempts);
+            ok = step_reset(o->retry) == 0;
+        }
+        ev_outbox_job_clear(&j);
+        n++;
+    }
+    sqlite3_finalize(s);
+    ok = ok && rc == SQLITE_DONE && (n == 0 || exec(o->db, "DELETE FROM outbox") == 0);
+    if (end_tx(o->db, ok) != 0)
+        return -1;
+    if (n)
+        ev_info("outbox: %zu jobs moved to the grouped outbox", n);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int64_t *ids_push(int64_t *ids, size_t *n, size_t *cap, int64_t v)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 1024;
+        ids = ev_xrealloc(ids, *cap * sizeof(*ids));
+    }
+    ids[(*n)++] = v;
+    return ids;
+}
+
+/* The stored group holding job id: 1 and *g, *n; 0 when none; -1 on error. */
+static int group_of(sqlite3_stmt *s, int64_t id, int64_t *g, uint32_t *n)
+{
+    int rc, found = 0;
+
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *g = sqlite3_column_int64(s, 0);
+        *n = (uint32_t)sqlite3_column_int64(s, 1);
+        found = id < *g + (int64_t)*n;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? found : -1;
+}
+
+/*
+ * At open: what the tombstones (outbox_done) say is finished, before anything
+ * reads the outbox. Finished groups leave; the finished jobs of the others
+ * go back into o->done (and o->startdone, which reads skip); the tombstones
+ * give way to one row of those.
+ */
+static int open_tombstones(ev_outbox_t *o)
+{
+    sqlite3_stmt *s = NULL, *grp = NULL;
+    int64_t *ids = NULL, *marks = NULL;
+    size_t n = 0, cap = 0, nm = 0, mcap = 0, ndel = 0;
+    int64_t g = 0;
+    uint32_t gn = 0;
+    int rc, ok;
 
     if (sqlite3_prepare_v2(o->db, "SELECT ids FROM outbox_done", -1, &s, NULL) != SQLITE_OK)
         return -1;
@@ -826,33 +1148,85 @@ static int apply_tombstones(ev_outbox_t *o)
         size_t len = (size_t)sqlite3_column_bytes(s, 0);
 
         for (size_t i = 0; b && i + 8 <= len; i += 8) {
-            uint64_t v = 0;
+            int64_t v = (int64_t)ev_le_get(b + i, 8);
 
-            for (int k = 0; k < 8; k++)
-                v |= (uint64_t)b[i + (size_t)k] << (8 * k);
-            if (n == cap) {
-                cap = cap ? 2 * cap : 1024;
-                ids = ev_xrealloc(ids, cap * sizeof(*ids));
-            }
-            ids[n++] = (int64_t)v;
+            if (v < 0)
+                marks = ids_push(marks, &nm, &mcap, -v);
+            else
+                ids = ids_push(ids, &n, &cap, v);
         }
     }
     sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        free(ids);
-        return -1;
+    ok = rc == SQLITE_DONE &&
+         sqlite3_prepare_v2(o->db, "SELECT id, n FROM outbox_grp WHERE id <= ?1 ORDER BY id DESC "
+                                   "LIMIT 1", -1, &grp, NULL) == SQLITE_OK &&
+         exec(o->db, "BEGIN IMMEDIATE") == 0;
+    if (ok) {
+        if (nm > 1)
+            qsort(marks, nm, sizeof(*marks), cmp_i64);
+        if (n > 1)
+            qsort(ids, n, sizeof(*ids), cmp_i64);
     }
-    rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-                 delete_ids(o, ids, n) == 0 && clear_tombstones(o, INT64_MAX) == 0 &&
-                 sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
-             ? 0
-             : -1;
-    if (rc != 0)
-        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
-    else if (n)
-        ev_info("outbox: %zu finished jobs removed at start", n);
+    /* Whole groups first: their jobs' own ids need no look. */
+    for (size_t i = 0; ok && i < nm; i++) {
+        grp_t d;
+
+        if (i > 0 && marks[i] == marks[i - 1])
+            continue;
+        rc = group_of(grp, marks[i], &d.id, &d.n);
+        ok = rc >= 0;
+        if (rc == 1 && d.id == marks[i]) {
+            ok = delete_groups(o, &d, 1) == 0;
+            ndel++;
+        }
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        int m;
+
+        if (i > 0 && ids[i] == ids[i - 1])
+            continue;
+        if (!(gn && ids[i] >= g && ids[i] < g + (int64_t)gn)) {
+            rc = group_of(grp, ids[i], &g, &gn);
+            if (rc < 0) {
+                ok = 0;
+                break;
+            }
+            if (rc == 0 || (nm && bsearch(&g, marks, nm, sizeof(*marks), cmp_i64))) {
+                gn = 0; /* gone, or finished as a whole */
+                continue;
+            }
+        }
+        m = ev_grpdone_mark(&o->done, g, gn, ids[i]);
+        if (m == 1) {
+            grp_t d = {g, gn};
+
+            ok = delete_groups(o, &d, 1) == 0;
+            ndel++;
+            gn = 0;
+        }
+    }
+    sqlite3_finalize(grp);
+    ok = ok && compact_tombstones(o, INT64_MAX, 0) == 0;
     free(ids);
-    return rc;
+    free(marks);
+    if (end_tx(o->db, ok) != 0)
+        return -1;
+    /* what is left of them: the finished jobs of groups still stored */
+    o->tomb.len = 0;
+    ev_grpdone_dump(&o->done, &o->tomb);
+    o->nstartdone = o->tomb.len / 8;
+    if (o->nstartdone) {
+        o->startdone = ev_xmalloc(o->nstartdone * sizeof(*o->startdone));
+        for (size_t i = 0; i < o->nstartdone; i++)
+            o->startdone[i] = (int64_t)ev_le_get((const unsigned char *)o->tomb.p + 8 * i, 8);
+        qsort(o->startdone, o->nstartdone, sizeof(*o->startdone), cmp_i64);
+    }
+    o->tomb.len = 0;
+    atomic_store(&o->ndone_seen, (long long)o->done.jobs);
+    if (ndel || o->nstartdone)
+        ev_info("outbox: %zu finished groups removed at start, %zu finished jobs of others",
+                ndel, o->nstartdone);
+    return 0;
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
@@ -864,31 +1238,54 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 
 static void close_db(ev_outbox_t *o)
 {
-    sqlite3_stmt *all[] = {o->insert,    o->del,      o->retry,      o->history,
-                           o->prune,     o->prune_old, o->done_add,  o->done_clear,
-                           o->load,      o->load_some, o->load_target};
+    sqlite3_stmt *all[] = {o->insert,     o->del,       o->del_retry,  o->retry,
+                           o->history,    o->prune,     o->prune_old,  o->done_add,
+                           o->done_clear, o->load,      o->load_grp,   o->load_target,
+                           o->load_retry};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     ev_buf_free(&o->hist);
     ev_buf_free(&o->tomb);
+    ev_buf_free(&o->grp);
+    ev_grpdone_free(&o->done);
     free(o->dels);
     free(o->bulk);
+    free(o->startdone);
+    free(o->ord);
+    free(o->gidx);
+    free(o->cg);
+    free(o->cmap);
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
     sqlite3_close(o->cdb);
+}
+
+/* One integer the writer's connection answers (0 when none). */
+static int query_i64(sqlite3 *db, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    rc = sqlite3_step(s);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, char *msg,
                       size_t msglen)
 {
     ev_outbox_t *o = ev_xcalloc(1, sizeof(*o));
-    sqlite3_stmt *s = NULL;
-    char some_sql[LOAD_SOME_SQL_SIZE];
+    int64_t retries = 0;
 
     *out = NULL;
+    atomic_store(&o->retries, 1); /* until the open has looked */
     ev_buf_init(&o->hist, 64u << 20);
     ev_buf_init(&o->tomb, 1u << 30);
+    ev_buf_init(&o->grp, 64u << 20);
     {
         const char *g = getenv("EVBRIDGE_COMMIT_GAP_US");
 
@@ -899,45 +1296,39 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
     o->history_ms = history_ms;
     if (sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
-        sqlite3_exec(o->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+        exec(o->db, "PRAGMA synchronous = FULL") ||
         sqlite3_busy_handler(o->db, on_busy, NULL) != SQLITE_OK ||
-        sqlite3_exec(o->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK ||
-        prepare(o->db, insert_sql, &o->insert) || prepare(o->db, del_sql, &o->del) ||
+        exec(o->db, "PRAGMA wal_autocheckpoint = 0") || prepare(o->db, insert_sql, &o->insert) ||
+        prepare(o->db, del_sql, &o->del) || prepare(o->db, del_retry_sql, &o->del_retry) ||
         prepare(o->db, retry_sql, &o->retry) || prepare(o->db, history_sql, &o->history) ||
         prepare(o->db, prune_sql, &o->prune) || prepare(o->db, prune_old_sql, &o->prune_old) ||
-        sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(o->cdb, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
         prepare(o->db, done_add_sql, &o->done_add) ||
         prepare(o->db, done_clear_sql, &o->done_clear) ||
+        sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        exec(o->cdb, "PRAGMA synchronous = FULL") ||
         sqlite3_open_v2(path, &o->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
             SQLITE_OK ||
-        sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK ||
-        prepare(o->rdb, load_sql, &o->load) || prepare(o->rdb, load_some_text(some_sql), &o->load_some) ||
+        sqlite3_busy_timeout(o->rdb, 10000) != SQLITE_OK || prepare(o->rdb, load_sql, &o->load) ||
+        prepare(o->rdb, load_grp_sql, &o->load_grp) ||
         prepare(o->rdb, load_target_sql, &o->load_target) ||
-        sqlite3_prepare_v2(o->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &s, NULL) !=
-            SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW) {
+        prepare(o->rdb, load_retry_sql, &o->load_retry) ||
+        convert_legacy(o) ||
+        query_i64(o->db, "SELECT id + n - 1 FROM outbox_grp ORDER BY id DESC LIMIT 1",
+                  &o->last_id) ||
+        open_tombstones(o) ||
+        query_i64(o->db, "SELECT EXISTS (SELECT 1 FROM outbox_retry)", &retries)) {
         snprintf(msg, msglen, "cannot open the outbox in %s: %s", path,
                  o->db ? sqlite3_errmsg(o->db) : "out of memory");
-        sqlite3_finalize(s);
         close_db(o);
         free(o);
         return EV_ERR_INTERNAL;
     }
-    o->last_id = sqlite3_column_int64(s, 0);
-    if (apply_tombstones(o) != 0) {
-        snprintf(msg, msglen, "cannot open the outbox in %s: %s", path, sqlite3_errmsg(o->db));
-        sqlite3_finalize(s);
-        close_db(o);
-        free(o);
-        return EV_ERR_INTERNAL;
-    }
+    atomic_store(&o->retries, retries != 0);
     o->sync_full = 1;
     o->next_id = o->last_id + 1;
     o->spilled = 1; /* whatever is stored waits for the consumer to page it in */
     o->last_prune_ms = 0;
-    sqlite3_finalize(s);
     pthread_mutex_init(&o->lock, NULL);
     pthread_mutex_init(&o->rlock, NULL);
     pthread_cond_init(&o->work, NULL);
@@ -1006,7 +1397,11 @@ ev_err ev_outbox_enqueue(ev_outbox_t *o, const ev_job_t *jobs, size_t n)
         const char *s[7] = {j->account,   j->region,    j->event_id,  j->bus,
                             j->rule_arn,  j->target_id, j->target_arn};
 
-        job_fill(&it.jobs[i], s, j->payload, j->payload_len);
+        size_t len[7];
+
+        for (int k = 0; k < 7; k++)
+            len[k] = slen(s[k]);
+        job_fill(&it.jobs[i], s, len, j->payload, j->payload_len);
         it.jobs[i].event_ms = j->event_ms;
         it.jobs[i].due_ms = j->due_ms;
     }
@@ -1022,10 +1417,11 @@ ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n)
     ev_err rc = EV_ERR_INTERNAL;
 
     pthread_mutex_lock(&o->rlock);
-    if (sqlite3_prepare_v2(o->rdb, "SELECT count(*) FROM outbox", -1, &s, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(o->rdb, "SELECT coalesce(sum(n), 0) FROM outbox_grp", -1, &s, NULL) ==
+            SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
-        /* finished jobs waiting for their bulk delete are not pending */
-        *n = sqlite3_column_int64(s, 0) - (int64_t)atomic_load(&o->ndels_seen);
+        /* finished jobs waiting for their group's delete are not pending */
+        *n = sqlite3_column_int64(s, 0) - (int64_t)atomic_load(&o->ndone_seen);
         rc = EV_OK;
     }
     sqlite3_finalize(s);
@@ -1045,31 +1441,119 @@ void ev_outbox_set_consumer(ev_outbox_t *o, ev_outbox_take_fn take, void *arg)
     pthread_mutex_unlock(&o->lock);
 }
 
-static void row_to_job(sqlite3_stmt *s, ev_outbox_job_t *j)
-{
-    const char *str[7];
+/* Walks the jobs of a group row (columns GRP_COLUMNS of a stepped statement). */
+typedef struct {
+    int64_t g;
+    uint32_t n;
+    const char *arn;
+    size_t arn_len;
+    const unsigned char *blob;
+    size_t len, off;
+    int64_t id; /* the job in rec */
+    ev_jobgrp_job_t rec;
+} grp_iter_t;
 
-    for (int i = 0; i < 7; i++)
-        str[i] = (const char *)sqlite3_column_text(s, 1 + i);
-    job_fill(j, str, sqlite3_column_blob(s, 8), (size_t)sqlite3_column_bytes(s, 8));
-    j->id = sqlite3_column_int64(s, 0);
-    j->event_ms = sqlite3_column_int64(s, 9);
-    j->due_ms = sqlite3_column_int64(s, 10);
-    j->attempts = sqlite3_column_int(s, 11);
+static void grp_open(grp_iter_t *it, sqlite3_stmt *s)
+{
+    memset(it, 0, sizeof(*it));
+    it->g = sqlite3_column_int64(s, 0);
+    it->n = (uint32_t)sqlite3_column_int64(s, 1);
+    it->arn = (const char *)sqlite3_column_text(s, 2);
+    it->arn_len = (size_t)sqlite3_column_bytes(s, 2);
+    it->blob = sqlite3_column_blob(s, 3);
+    it->len = (size_t)sqlite3_column_bytes(s, 3);
+    it->id = it->g - 1;
 }
 
-/* Steps a bound read statement (rlock held) for up to max jobs; *jobs is
- * NULL when there are none. */
-static ev_err read_page(ev_outbox_t *o, sqlite3_stmt *st, size_t max, ev_outbox_job_t **jobs,
-                        size_t *n_out)
+/* 1: the next job (it->id, it->rec), 0: the end, -1: the row is damaged. */
+static int grp_next(grp_iter_t *it)
+{
+    if (it->id + 1 >= it->g + (int64_t)it->n)
+        return 0;
+    if (ev_jobgrp_next(it->blob, it->len, &it->off, &it->rec) != 1) {
+        ev_error("outbox: the stored jobs %lld..%lld are damaged from %lld on",
+                 (long long)it->g, (long long)(it->g + it->n - 1), (long long)(it->id + 1));
+        return -1;
+    }
+    it->id++;
+    return 1;
+}
+
+static void grp_fill(const grp_iter_t *it, ev_outbox_job_t *j)
+{
+    const ev_jobgrp_job_t *r = &it->rec;
+    const char *s[7] = {r->s[EV_JOBGRP_ACCOUNT],  r->s[EV_JOBGRP_REGION],
+                        r->s[EV_JOBGRP_EVENT_ID], r->s[EV_JOBGRP_BUS],
+                        r->s[EV_JOBGRP_RULE_ARN], r->s[EV_JOBGRP_TARGET_ID], it->arn};
+    size_t len[7] = {r->len[EV_JOBGRP_ACCOUNT],  r->len[EV_JOBGRP_REGION],
+                     r->len[EV_JOBGRP_EVENT_ID], r->len[EV_JOBGRP_BUS],
+                     r->len[EV_JOBGRP_RULE_ARN], r->len[EV_JOBGRP_TARGET_ID], it->arn_len};
+
+    job_fill(j, s, len, r->payload, r->payload_len);
+    j->id = it->id;
+    j->event_ms = r->event_ms;
+    j->due_ms = r->due_ms;
+    j->attempts = 0;
+    j->group = it->g;
+    j->group_n = it->n;
+}
+
+/* Finished before this process started (the group is still stored). */
+static int start_done(const ev_outbox_t *o, int64_t id)
+{
+    return o->nstartdone &&
+           bsearch(&id, o->startdone, o->nstartdone, sizeof(*o->startdone), cmp_i64) != NULL;
+}
+
+/* Gives jobs[0..n) of group (g, gn) their stored retry state (rlock held). */
+static int read_retries(ev_outbox_t *o, int64_t g, uint32_t gn, ev_outbox_job_t *jobs, size_t n)
+{
+    sqlite3_stmt *s = o->load_retry;
+    int rc;
+
+    if (!n || !atomic_load(&o->retries))
+        return 0;
+    sqlite3_bind_int64(s, 1, g);
+    sqlite3_bind_int64(s, 2, g + gn);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i].mem && jobs[i].id == id) {
+                jobs[i].due_ms = sqlite3_column_int64(s, 1);
+                jobs[i].attempts = sqlite3_column_int(s, 2);
+                break;
+            }
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Steps a bound statement over group rows (rlock held) for up to max jobs
+ * with ids in [from, to], oldest first; *jobs is NULL when there are none. */
+static ev_err read_page(ev_outbox_t *o, sqlite3_stmt *st, int64_t from, int64_t to, size_t max,
+                        ev_outbox_job_t **jobs, size_t *n_out)
 {
     ev_outbox_job_t *list = ev_xcalloc(max, sizeof(*list));
     size_t n = 0;
     int rc = SQLITE_DONE;
 
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        row_to_job(st, &list[n++]);
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        grp_iter_t it;
+        size_t start = n;
+
+        grp_open(&it, st);
+        while (n < max && it.id < to && grp_next(&it) == 1)
+            if (it.id >= from && it.id <= to && !start_done(o, it.id))
+                grp_fill(&it, &list[n++]);
+        if (read_retries(o, it.g, it.n, list + start, n - start) != 0) {
+            rc = SQLITE_ERROR;
+            break;
+        }
+    }
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         ev_error("outbox: cannot read jobs: %s", sqlite3_errmsg(o->rdb));
         jobs_free(list, n);
@@ -1103,10 +1587,9 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     pthread_mutex_unlock(&o->lock);
 
     pthread_mutex_lock(&o->rlock);
-    sqlite3_bind_int64(o->load, 1, hw);
+    sqlite3_bind_int64(o->load, 1, hw + 1);
     sqlite3_bind_int64(o->load, 2, last);
-    sqlite3_bind_int64(o->load, 3, (sqlite3_int64)max);
-    rc = read_page(o, o->load, max, &list, &n);
+    rc = read_page(o, o->load, hw + 1, last, max, &list, &n);
     pthread_mutex_unlock(&o->rlock);
     if (rc != EV_OK)
         return rc;
@@ -1122,7 +1605,6 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     return EV_OK;
 }
 
-
 ev_err ev_outbox_load_target(ev_outbox_t *o, const char *target_arn, int64_t from, int64_t to,
                              size_t max, ev_outbox_job_t **jobs, size_t *n_out)
 {
@@ -1136,37 +1618,49 @@ ev_err ev_outbox_load_target(ev_outbox_t *o, const char *target_arn, int64_t fro
     sqlite3_bind_int64(o->load_target, 1, from);
     sqlite3_bind_int64(o->load_target, 2, to);
     sqlite3_bind_text(o->load_target, 3, target_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(o->load_target, 4, (sqlite3_int64)max);
-    rc = read_page(o, o->load_target, max, jobs, n_out);
-    sqlite3_clear_bindings(o->load_target);
+    rc = read_page(o, o->load_target, from, to, max, jobs, n_out);
     pthread_mutex_unlock(&o->rlock);
     return rc;
 }
 
 ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outbox_job_t *jobs)
 {
-    int rc;
+    int rc = SQLITE_DONE;
 
     if (n > EV_OUTBOX_LOAD_SOME)
         n = EV_OUTBOX_LOAD_SOME;
     pthread_mutex_lock(&o->rlock);
-    for (size_t i = 0; i < EV_OUTBOX_LOAD_SOME; i++) {
-        if (i < n)
-            sqlite3_bind_int64(o->load_some, (int)i + 1, ids[i]);
-        else
-            sqlite3_bind_null(o->load_some, (int)i + 1);
-    }
-    while ((rc = sqlite3_step(o->load_some)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(o->load_some, 0);
+    for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+        grp_iter_t it;
+        int64_t hi = ids[i];
 
-        for (size_t i = 0; i < n; i++) {
-            if (ids[i] == id && !jobs[i].mem) {
-                row_to_job(o->load_some, &jobs[i]);
-                break;
+        if (jobs[i].mem || start_done(o, ids[i]))
+            continue;
+        sqlite3_bind_int64(o->load_grp, 1, ids[i]);
+        rc = sqlite3_step(o->load_grp);
+        if (rc != SQLITE_ROW)
+            goto next;
+        rc = SQLITE_DONE;
+        grp_open(&it, o->load_grp);
+        if (ids[i] >= it.g + (int64_t)it.n)
+            goto next; /* the job is gone */
+        /* Every job asked for that this group holds, from one pass over it. */
+        for (size_t k = i + 1; k < n; k++)
+            if (ids[k] > hi && ids[k] < it.g + (int64_t)it.n)
+                hi = ids[k];
+        while (it.id < hi && grp_next(&it) == 1) {
+            for (size_t k = i; k < n; k++) {
+                if (ids[k] == it.id && !jobs[k].mem && !start_done(o, it.id)) {
+                    grp_fill(&it, &jobs[k]);
+                    break;
+                }
             }
         }
+        if (read_retries(o, it.g, it.n, jobs, n) != 0)
+            rc = SQLITE_ERROR;
+    next:
+        sqlite3_reset(o->load_grp);
     }
-    sqlite3_reset(o->load_some);
     pthread_mutex_unlock(&o->rlock);
     if (rc == SQLITE_DONE)
         return EV_OK;
@@ -1195,6 +1689,8 @@ static void fin_fill(fin_t *f, const ev_job_result_t *x, const ev_outbox_job_t *
 
     memset(f, 0, sizeof(*f));
     f->id = j->id;
+    f->group = j->group;
+    f->group_n = j->group_n;
     f->op = x->outcome == EV_JOB_RETRY ? F_RETRY : F_DELETE;
     if (!j->id)
         f->op = F_NONE;

@@ -50,6 +50,8 @@ typedef struct {
     int64_t event_ms;
     int64_t due_ms;
     int attempts; /* attempts already made */
+    int64_t group;    /* the stored row holding it: ids [group, group + group_n) */
+    uint32_t group_n; /* (set by the outbox; a consumer keeps both with the id) */
     void *mem;
 } ev_outbox_job_t;
 
@@ -77,8 +79,8 @@ EV_MUST_CHECK ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n);
 /* ---- the consumer side (the delivery engine, one thread) ---- */
 
 /*
- * Called by the writer thread after a commit with the jobs it just stored
- * (ids ascending). Returns 1 when the consumer takes them (the array and the
+ * Called by the writer thread after a commit with every job it just stored
+ * (ids ascending; a target's jobs in the order they were enqueued). Returns 1 when the consumer takes them (the array and the
  * jobs become its own), 0 when it has no room (the jobs stay in the store
  * and come back through ev_outbox_load). Must not block.
  */

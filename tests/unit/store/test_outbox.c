@@ -185,11 +185,14 @@ static void test_hand_over_and_spill(void **state)
     ev_outbox_set_consumer(o, NULL, NULL);
     ev_outbox_close(o);
     consumer_clear(&c);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 7);
+    /* A row per commit here (one target each). */
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 4);
+    assert_int_equal(count(path, "SELECT sum(n) FROM outbox_grp"), 7);
     remove_db(path);
 }
 
-/* A parked target's jobs come back by target and id range, oldest first. */
+/* A parked target's jobs come back by target and id range, oldest first,
+ * across the groups of several commits. */
 static void test_load_target(void **state)
 {
     static const char dead[] = "arn:aws:events:us-east-1:000000000000:api-destination/dead/x";
@@ -205,30 +208,51 @@ static void test_load_target(void **state)
     (void)state;
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
     ev_outbox_set_consumer(o, take, &c);
-    for (int i = 0; i < 8; i++) { /* ids 1..8; 2, 4, 5, 7 and 8 go to `dead` */
+    for (int i = 0; i < 8; i++) { /* e2, e4, e5, e7 and e8 go to `dead` */
         snprintf(ids[i], sizeof(ids[i]), "e%d", i + 1);
         in[i] = job(ids[i], ids[i]);
         if (i == 1 || i == 3 || i == 4 || i == 6 || i == 7)
             in[i].target_arn = dead;
     }
+    /* Grouped by target: e1 e3 e6 are 1..3, e2 e4 e5 e7 e8 are 4..8. */
     assert_int_equal(ev_outbox_enqueue(o, in, 8), EV_OK);
+    assert_int_equal(ev_outbox_enqueue(o, in + 6, 2), EV_OK); /* e7 e8 again: 9, 10 */
 
-    assert_int_equal(ev_outbox_load_target(o, dead, 3, 7, 2, &jobs, &n), EV_OK);
+    assert_int_equal(ev_outbox_load_target(o, dead, 5, 9, 2, &jobs, &n), EV_OK);
     assert_int_equal(n, 2);
-    assert_int_equal(jobs[0].id, 4);
-    assert_int_equal(jobs[1].id, 5);
+    assert_int_equal(jobs[0].id, 5);
+    assert_string_equal((const char *)jobs[0].payload, "e4");
+    assert_int_equal(jobs[1].id, 6);
     assert_string_equal(jobs[1].target_arn, dead);
     assert_string_equal((const char *)jobs[1].payload, "e5");
+    assert_int_equal(jobs[1].group, 4);
+    assert_int_equal(jobs[1].group_n, 5);
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     free(jobs);
-    /* The upper bound holds (8 is beyond it); a short page says "no more". */
-    assert_int_equal(ev_outbox_load_target(o, dead, 6, 7, 10, &jobs, &n), EV_OK);
-    assert_int_equal(n, 1);
+    /* On into the next commit's group; the upper bound holds (10 is beyond
+     * it); a short page says "no more". */
+    assert_int_equal(ev_outbox_load_target(o, dead, 7, 9, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 3);
     assert_int_equal(jobs[0].id, 7);
-    ev_outbox_job_clear(&jobs[0]);
+    assert_string_equal(jobs[0].event_id, "e7");
+    assert_int_equal(jobs[2].id, 9);
+    assert_string_equal(jobs[2].event_id, "e7");
+    assert_int_equal(jobs[2].group, 9);
+    assert_int_equal(jobs[2].group_n, 2);
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
     free(jobs);
-    assert_int_equal(ev_outbox_load_target(o, "arn:nothing", 1, 8, 10, &jobs, &n), EV_OK);
+    /* From inside the other target's group. */
+    assert_int_equal(ev_outbox_load_target(o, in[0].target_arn, 2, 10, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(jobs[0].id, 2);
+    assert_string_equal(jobs[0].event_id, "e3");
+    assert_int_equal(jobs[1].id, 3);
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
+    free(jobs);
+    assert_int_equal(ev_outbox_load_target(o, "arn:nothing", 1, 10, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 0);
     assert_null(jobs);
     assert_int_equal(ev_outbox_load_target(o, dead, 9, 8, 10, &jobs, &n), EV_OK);
@@ -287,9 +311,11 @@ static void test_results_and_restart(void **state)
     ev_outbox_record(o, "000000000000", "us-east-1", "arn:conn", "http://127.0.0.1:1/token",
                      T0, 200, "success", NULL, 3);
     ev_outbox_sync(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 1);
-    assert_int_equal(count(path, "SELECT attempts FROM outbox WHERE id = 2"), 1);
-    assert_int_equal(count(path, "SELECT due_ms FROM outbox WHERE id = 2"), T0 + 60000);
+    /* One group (1..3) until its last job is finished; the retry state of 2. */
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_retry"), 1);
+    assert_int_equal(count(path, "SELECT attempts FROM outbox_retry WHERE id = 2"), 1);
+    assert_int_equal(count(path, "SELECT due_ms FROM outbox_retry WHERE id = 2"), T0 + 60000);
     /* Four attempts in history rows (one per commit), read back newest first. */
     assert_int_equal(count(path, "SELECT sum(n) FROM attempt_log"), 4);
     assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 0);
@@ -338,24 +364,8 @@ static void test_results_and_restart(void **state)
     assert_int_equal(one.attempts, 1);
     assert_int_equal(one.due_ms, T0 + 60000);
     ev_outbox_job_clear(&one);
-    assert_int_equal(ev_outbox_load_one(o, 1, &one), EV_ERR_NOT_FOUND);
-    {
-        /* Several by id in one read: the ones still stored are filled. */
-        const int64_t ids[3] = {2, 1, 99};
-        ev_outbox_job_t some[3];
 
-        memset(some, 0, sizeof(some));
-        assert_int_equal(ev_outbox_load_some(o, ids, 3, some), EV_OK);
-        assert_non_null(some[0].mem);
-        assert_string_equal((const char *)some[0].payload, "p2");
-        assert_int_equal(some[0].attempts, 1);
-        assert_null(some[1].mem); /* id 1 is done: gone */
-        assert_null(some[2].mem); /* never stored */
-        for (int i = 0; i < 3; i++)
-            ev_outbox_job_clear(&some[i]);
-    }
-
-    /* The largest id was deleted (3): ids still never repeat in this process. */
+    /* Ids never repeat in this process. */
     in[0] = job("e4", "p4");
     assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
     assert_int_equal(c.got[0].id, 4);
@@ -363,17 +373,46 @@ static void test_results_and_restart(void **state)
     ev_outbox_set_consumer(o, NULL, NULL);
     ev_outbox_close(o);
 
-    /* A restart pages in everything still stored, with its attempt count. */
+    /* A restart pages in everything not finished, with its attempt count:
+     * 1 and 3 are finished in a group that is still stored. */
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    {
+        int64_t pending = -1;
+
+        assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+        assert_int_equal(pending, 2);
+    }
     assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 2);
     assert_int_equal(jobs[0].id, 2);
     assert_int_equal(jobs[0].attempts, 1);
+    assert_int_equal(jobs[0].due_ms, T0 + 60000);
+    assert_int_equal(jobs[0].group, 1);
+    assert_int_equal(jobs[0].group_n, 3);
     assert_int_equal(jobs[1].id, 4);
     assert_string_equal(jobs[1].event_id, "e4");
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     free(jobs);
+    assert_int_equal(ev_outbox_load_one(o, 1, &one), EV_ERR_NOT_FOUND);
+    {
+        /* Several by id in one read: the ones still stored are filled. */
+        const int64_t ids[4] = {3, 2, 99, 4};
+        ev_outbox_job_t some[4];
+
+        memset(some, 0, sizeof(some));
+        assert_int_equal(ev_outbox_load_some(o, ids, 4, some), EV_OK);
+        assert_null(some[0].mem); /* 3 is finished */
+        assert_non_null(some[1].mem);
+        assert_string_equal((const char *)some[1].payload, "p2");
+        assert_int_equal(some[1].attempts, 1);
+        assert_null(some[2].mem); /* never stored */
+        assert_non_null(some[3].mem);
+        assert_string_equal((const char *)some[3].payload, "p4");
+        assert_int_equal(some[3].attempts, 0);
+        for (int i = 0; i < 4; i++)
+            ev_outbox_job_clear(&some[i]);
+    }
     ev_outbox_close(o);
     remove_db(path);
 }
@@ -420,9 +459,32 @@ static void test_group_commit(void **state)
         assert_null(ret);
     }
     ev_outbox_close(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 400);
-    assert_int_equal(count(path, "SELECT count(DISTINCT event_id) FROM outbox"), 400);
-    assert_int_equal(count(path, "SELECT max(id) FROM outbox"), 400);
+    assert_int_equal(count(path, "SELECT sum(n) FROM outbox_grp"), 400);
+    assert_int_equal(count(path, "SELECT max(id + n - 1) FROM outbox_grp"), 400);
+    assert_true(count(path, "SELECT count(*) FROM outbox_grp") < 400); /* commits shared */
+    {
+        /* Every job once, in id order. */
+        ev_outbox_job_t *jobs = NULL;
+        size_t n = 0;
+        int seen[8][50];
+
+        memset(seen, 0, sizeof(seen));
+        assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+        assert_int_equal(ev_outbox_load(o, 1000, &jobs, &n), EV_OK);
+        assert_int_equal(n, 400);
+        for (size_t i = 0; i < n; i++) {
+            int t = -1, k = -1;
+
+            assert_int_equal(jobs[i].id, (int64_t)i + 1);
+            assert_int_equal(sscanf(jobs[i].event_id, "p%d-%d", &t, &k), 2);
+            assert_in_range(t, 0, 7);
+            assert_in_range(k, 0, 49);
+            assert_int_equal(seen[t][k]++, 0);
+            ev_outbox_job_clear(&jobs[i]);
+        }
+        free(jobs);
+        ev_outbox_close(o);
+    }
     remove_db(path);
 }
 
@@ -589,15 +651,17 @@ static void test_finished_jobs_leave_in_bulk(void **state)
     assert_int_equal(pending, 1);
     ev_outbox_close(o); /* flushes the bulk delete */
     consumer_clear(&c);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    /* The group (1..3) stays for b3; one tombstone row says 1 and 2 are finished. */
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 1);
+    assert_int_equal(count(path, "SELECT length(ids) FROM outbox_done"), 16);
 
-    /* A crash after the results were committed, before their bulk delete:
-     * the tombstone of job 3 (b3) and a stray id of no job. */
+    /* A crash after the result of b3 was committed, before its bulk delete:
+     * the tombstone of job 3 and a stray id of no job. */
     exec_sql(path, "INSERT INTO outbox_done (ids) VALUES "
                    "(X'03000000000000002a00000000000000')");
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 0);
     assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
     assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 0); /* b3 is not delivered again */
@@ -613,6 +677,174 @@ static void test_finished_jobs_leave_in_bulk(void **state)
     remove_db(path);
 }
 
+static void finish(ev_outbox_t *o, const ev_outbox_job_t *j)
+{
+    ev_job_result_t r;
+
+    memset(&r, 0, sizeof(r));
+    r.job = j;
+    r.outcome = EV_JOB_DONE;
+    r.attempted = 1;
+    r.status = 200;
+    r.result = "success";
+    ev_outbox_results(o, &r, 1);
+}
+
+/*
+ * A commit stores a row per target: its jobs get consecutive ids, targets in
+ * the order they first come, and the consumer gets them in id order. A row
+ * leaves once all its jobs are finished; a row partly finished at a restart
+ * hands out only the rest.
+ */
+static void test_groups_by_target(void **state)
+{
+    static const char *arn[3] = {"arn:aws:events:us-east-1:000000000000:api-destination/a/1",
+                                 "arn:aws:events:us-east-1:000000000000:api-destination/b/2",
+                                 "arn:aws:events:us-east-1:000000000000:api-destination/c/3"};
+    static const int to[5] = {0, 1, 0, 2, 1};
+    static const char *want[6] = {"e1", "e3", "e2", "e5", "e4", "e6"};
+    char *path = make_db();
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL;
+    ev_job_t in[5];
+    char ids[5][4];
+    size_t n = 0;
+    int64_t pending = -1;
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    ev_outbox_set_consumer(o, take, &c);
+    for (int i = 0; i < 5; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "e%d", i + 1);
+        in[i] = job(ids[i], ids[i]);
+        in[i].target_arn = arn[to[i]];
+    }
+    in[2].rule_arn = "arn:aws:events:us-east-1:000000000000:rule/r2"; /* a route of its own */
+    assert_int_equal(ev_outbox_enqueue(o, in, 5), EV_OK);
+    in[0] = job("e6", "e6");
+    in[0].target_arn = arn[0];
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    assert_int_equal(c.calls, 2); /* a commit's jobs in one hand-over */
+    assert_int_equal(c.ngot, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(c.got[i].id, i + 1);
+        assert_string_equal(c.got[i].event_id, want[i]);
+        assert_string_equal((const char *)c.got[i].payload, want[i]);
+    }
+    assert_string_equal(c.got[1].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r2");
+    assert_string_equal(c.got[0].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r1");
+    assert_int_equal(c.got[1].group, 1);
+    assert_int_equal(c.got[1].group_n, 2);
+    assert_int_equal(c.got[3].group, 3);
+    assert_int_equal(c.got[3].group_n, 2);
+    assert_int_equal(c.got[4].group, 5);
+    assert_int_equal(c.got[4].group_n, 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 4);
+    assert_int_equal(count(path, "SELECT n FROM outbox_grp WHERE id = 3"), 2);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE target_arn = "
+                                 "'arn:aws:events:us-east-1:000000000000:api-destination/a/1'"),
+                     2);
+
+    /* a/1's first row finished: it leaves; b/2 half finished: it stays. */
+    finish(o, &c.got[0]);
+    finish(o, &c.got[1]);
+    finish(o, &c.got[2]);
+    ev_outbox_sync(o); /* and the bulk delete */
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 3);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 0);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 3);
+    ev_outbox_set_consumer(o, NULL, NULL);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+
+    /* After a restart: 3 is finished, 4, 5 and 6 are not. */
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 3);
+    assert_int_equal(ev_outbox_load(o, 2, &jobs, &n), EV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(jobs[0].id, 4);
+    assert_string_equal(jobs[0].event_id, "e5");
+    assert_string_equal(jobs[0].target_arn, arn[1]);
+    assert_int_equal(jobs[0].group, 3);
+    assert_int_equal(jobs[1].id, 5);
+    assert_string_equal(jobs[1].target_arn, arn[2]);
+    ev_outbox_set_consumer(o, take, &c);
+    /* Finishing the rest of b/2's row after the restart removes it. */
+    finish(o, &jobs[0]);
+    ev_outbox_sync(o);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 3"), 0);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 2);
+    for (size_t i = 0; i < n; i++)
+        ev_outbox_job_clear(&jobs[i]);
+    free(jobs);
+    assert_int_equal(ev_outbox_load(o, 2, &jobs, &n), EV_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, 6);
+    ev_outbox_job_clear(&jobs[0]);
+    free(jobs);
+    /* New ids go on above the largest ever stored. */
+    in[0] = job("e7", "e7");
+    assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
+    assert_int_equal(c.ngot, 1);
+    assert_int_equal(c.got[0].id, 7);
+    ev_outbox_set_consumer(o, NULL, NULL);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    remove_db(path);
+}
+
+/* Jobs stored one per row before groups (schema 9) move over at the open,
+ * with their ids and retry state. */
+static void test_legacy_rows(void **state)
+{
+    char *path = make_db();
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL;
+    size_t n = 0;
+    int64_t pending = -1;
+    char msg[256];
+
+    (void)state;
+    exec_sql(path, "INSERT INTO outbox (id, account, region, event_id, bus, rule_arn, target_id, "
+                   "target_arn, payload, event_ms, due_ms, attempts) VALUES "
+                   "(7, '000000000000', 'us-east-1', 'old-1', 'default', 'arn:r', 't1', 'arn:d', "
+                   "X'7b7d00', 5, 6, 0),"
+                   "(9, '000000000000', 'eu-west-1', 'old-2', 'b', 'arn:r2', 't2', 'arn:d2', "
+                   "X'5b5d', 7, 99, 3);"
+                   "INSERT INTO outbox_done (ids) VALUES (X'0700000000000000')");
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1); /* 7 was finished */
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 1);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, 9);
+    assert_string_equal(jobs[0].account, "000000000000");
+    assert_string_equal(jobs[0].region, "eu-west-1");
+    assert_string_equal(jobs[0].event_id, "old-2");
+    assert_string_equal(jobs[0].bus, "b");
+    assert_string_equal(jobs[0].rule_arn, "arn:r2");
+    assert_string_equal(jobs[0].target_id, "t2");
+    assert_string_equal(jobs[0].target_arn, "arn:d2");
+    assert_int_equal(jobs[0].payload_len, 2);
+    assert_memory_equal(jobs[0].payload, "[]", 2);
+    assert_int_equal(jobs[0].event_ms, 7);
+    assert_int_equal(jobs[0].due_ms, 99);
+    assert_int_equal(jobs[0].attempts, 3);
+    ev_outbox_job_clear(&jobs[0]);
+    free(jobs);
+    ev_outbox_close(o);
+    remove_db(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +854,8 @@ int main(void)
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_history_old_and_new),
         cmocka_unit_test(test_finished_jobs_leave_in_bulk),
+        cmocka_unit_test(test_groups_by_target),
+        cmocka_unit_test(test_legacy_rows),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
