@@ -7,11 +7,12 @@
  * consumer in memory, or stay in the store for ev_outbox_load when it is
  * full ("spilled"). A second connection serves the consumer's reads.
  *
- * A commit stores the jobs it takes for one target as one row of outbox_grp
- * (a group: store/jobgrp.h) with consecutive ids from the row's id; a job's
- * retry state, once it has one, is a row of outbox_retry. Jobs of one target
- * are delivered in order, so a group usually finishes as a whole and leaves
- * in one delete (store/grpdone.h holds the finished jobs of the others).
+ * A commit stores the jobs it takes as one row of outbox_grp (a group:
+ * store/jobgrp.h) with consecutive ids from the row's id; a job's retry
+ * state, once it has one, is a row of outbox_retry. A group leaves in one
+ * delete once all its jobs are finished (store/grpdone.h holds the finished
+ * jobs of the others); one that waits long for a few jobs (a slow or failing
+ * target's) is stored again without the finished ones.
  *
  * Ids are assigned here, ascending within a process lifetime (SQLite alone
  * could reuse the largest rowid once it is deleted): the consumer holds every
@@ -70,8 +71,11 @@ enum { I_ENQUEUE, I_RESULTS, I_SYNC };
 #define DELETE_CHUNK 256    /* deletes per transaction of a bulk delete, so that
                              * PutEvents commits get their turn between them (a
                              * bulk of ~1,500 scattered rows took 11-32 ms) */
-#define GRP_MAX_JOBS EV_GRPDONE_MAX /* a target's jobs in one commit past this... */
+#define GRP_MAX_JOBS EV_GRPDONE_MAX /* a commit's jobs past this... */
 #define GRP_MAX_BYTES (1u << 20)    /* ... or this size start another group */
+#define REWRITE_AFTER_MS 1000       /* a group partly finished this long is stored */
+#define REWRITE_MAX 64              /* again (this many per compaction at most) */
+#define COMPACT_MS 1000             /* tombstones are compacted this often at most */
 
 /* One finished attempt or job, copied for the writer (strings in `mem`). */
 typedef struct {
@@ -105,15 +109,14 @@ typedef struct item {
     struct item *next;
 } item_t;
 
-/* A stored group of jobs. */
+/* A stored group of jobs: ids [id, id + n), `live` of them stored. */
 typedef struct {
     int64_t id;
-    uint32_t n;
+    uint32_t n, live;
 } grp_t;
 
 /* A group the commit being written stores. */
 typedef struct {
-    const char *arn;
     size_t n, bytes; /* its jobs, their size */
     size_t at;       /* where they start in ev_outbox.ord */
 } cgrp_t;
@@ -121,7 +124,7 @@ typedef struct {
 struct ev_outbox {
     sqlite3 *db; /* the writer's */
     sqlite3_stmt *insert, *del, *del_retry, *retry, *history, *prune, *prune_old, *done_add,
-        *done_clear;
+        *done_clear, *sel_grp, *upd_grp;
     sqlite3 *rdb; /* the consumer's reads (and pending counts) */
     sqlite3_stmt *load, *load_grp, *load_target, *load_retry;
     pthread_mutex_t rlock; /* rdb */
@@ -147,13 +150,14 @@ struct ev_outbox {
     ev_grpdone_t done;   /* finished jobs of groups not finished (writer only) */
     grp_t *dels;         /* finished groups still in the outbox (writer only) */
     size_t ndels, dels_cap;
-    int64_t dels_jobs;   /* their jobs */
+    int64_t dels_jobs;   /* the jobs they store */
     int64_t dels_since_ms; /* when the oldest of them finished */
     grp_t *bulk;         /* the bulk delete under way: sorted, done up to bulk_off */
     size_t nbulk, bulk_off, bulk_cap;
     int64_t bulk_jobs;   /* the jobs of the groups it has still to delete */
-    int64_t bulk_rows;   /* outbox_done rows up to this id cover it */
     int64_t last_tomb;   /* the newest outbox_done row */
+    int64_t compact_tomb; /* ... when they were last compacted */
+    int64_t compact_ms;  /* ... at this time */
     atomic_llong ndone_seen; /* finished jobs not deleted yet, for ev_outbox_pending */
     atomic_int retries;  /* outbox_retry may hold rows */
     int64_t *startdone;  /* jobs finished before the open, of groups still stored:
@@ -162,12 +166,9 @@ struct ev_outbox {
     ev_buf_t tomb;       /* the ids the commit being written finishes */
     ev_buf_t grp;        /* the blob of the group being written (writer only) */
     ev_outbox_job_t **ord; /* the commit's jobs in id order (writer only) */
-    uint32_t *gidx;      /* the group of each of its jobs, in chain order */
     size_t nord, ord_cap;
     cgrp_t *cg;          /* its groups */
     size_t ncg;
-    int32_t *cmap;       /* target -> its latest group in cg (open addressing) */
-    size_t cmap_cap;
     int64_t gap_us;      /* least time between two fsync'd commits */
     int64_t synced_us;   /* when the last fsync'd commit ended (writer only) */
     ev_buf_t hist;       /* the attempts of the commit being written (writer only) */
@@ -178,7 +179,9 @@ struct ev_outbox {
 #define HIST_ROW_MAX (4 << 20) /* a commit with more history bytes stores several rows */
 
 static const char insert_sql[] =
-    "INSERT INTO outbox_grp (id, target_arn, n, jobs) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO outbox_grp (id, n, live, jobs) VALUES (?1, ?2, ?2, ?3)";
+static const char sel_grp_sql[] = "SELECT jobs FROM outbox_grp WHERE id = ?1";
+static const char upd_grp_sql[] = "UPDATE outbox_grp SET live = ?2, jobs = ?3 WHERE id = ?1";
 static const char del_sql[] = "DELETE FROM outbox_grp WHERE id = ?1";
 static const char del_retry_sql[] = "DELETE FROM outbox_retry WHERE id >= ?1 AND id < ?2";
 static const char retry_sql[] =
@@ -196,16 +199,17 @@ static const char done_clear_sql[] = "DELETE FROM outbox_done WHERE id <= ?1";
 static const char prune_old_sql[] =
     "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
 /* The groups holding jobs ?1 .. ?2 (the first may start below ?1). */
-#define GRP_COLUMNS "id, n, target_arn, jobs"
+#define GRP_COLUMNS "id, n, jobs"
 #define GRP_FROM                                                                                   \
     "id >= coalesce((SELECT id FROM outbox_grp WHERE id <= ?1 ORDER BY id DESC LIMIT 1), ?1) "   \
     "AND id <= ?2"
 static const char load_sql[] =
     "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE " GRP_FROM " ORDER BY id";
-/* By rowid range: what lies between is mostly the same target's groups (the
- * others are delivered and deleted), so no index is needed. */
+/* By rowid range, the target's jobs picked from each group: what lies
+ * between is mostly that target's (the others' are finished, and their
+ * groups deleted or stored again without them). */
 static const char load_target_sql[] =
-    "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE " GRP_FROM " AND target_arn = ?3 ORDER BY id";
+    "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE " GRP_FROM " ORDER BY id";
 /* The group holding job ?1, if it is stored. */
 static const char load_grp_sql[] =
     "SELECT " GRP_COLUMNS " FROM outbox_grp WHERE id <= ?1 ORDER BY id DESC LIMIT 1";
@@ -283,11 +287,6 @@ static void fins_free(fin_t *f, size_t n)
 
 /* ---- the writer ---- */
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
 static int step_reset(sqlite3_stmt *s)
 {
     int r = sqlite3_step(s);
@@ -299,30 +298,22 @@ static int step_reset(sqlite3_stmt *s)
 
 /* ---- grouping a commit's jobs ---- */
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static size_t job_bytes(const ev_outbox_job_t *j)
 {
     return j->payload_len + strlen(j->account) + strlen(j->region) + strlen(j->event_id) +
-           strlen(j->bus) + strlen(j->rule_arn) + strlen(j->target_id) + 64;
+           strlen(j->bus) + strlen(j->rule_arn) + strlen(j->target_id) +
+           strlen(j->target_arn) + 64;
 }
 
 /*
- * Groups the chain's jobs by target in the order the targets first come (a
- * target's jobs in theirs; past GRP_MAX_JOBS or GRP_MAX_BYTES it starts
- * another group), assigns the ids (consecutive within a group) and lists the
- * jobs in id order in o->ord.
+ * Lists the chain's jobs in o->ord in their order, in groups of up to
+ * GRP_MAX_JOBS jobs and GRP_MAX_BYTES (one job at least), and assigns the
+ * ids: consecutive, a group's first is the group's.
  */
 static void group_jobs(ev_outbox_t *o, item_t *chain)
 {
-    size_t total = 0, k = 0, at = 0, mask;
+    size_t total = 0;
+    cgrp_t *c = NULL;
 
     o->nord = o->ncg = 0;
     for (item_t *it = chain; it; it = it->next)
@@ -334,47 +325,20 @@ static void group_jobs(ev_outbox_t *o, item_t *chain)
         while (o->ord_cap < total)
             o->ord_cap = o->ord_cap ? 2 * o->ord_cap : 256;
         o->ord = ev_xrealloc(o->ord, o->ord_cap * sizeof(*o->ord));
-        o->gidx = ev_xrealloc(o->gidx, o->ord_cap * sizeof(*o->gidx));
         o->cg = ev_xrealloc(o->cg, o->ord_cap * sizeof(*o->cg));
     }
-    if (o->cmap_cap < 2 * total) {
-        while (o->cmap_cap < 2 * total)
-            o->cmap_cap = o->cmap_cap ? 2 * o->cmap_cap : 512;
-        free(o->cmap);
-        o->cmap = ev_xmalloc(o->cmap_cap * sizeof(*o->cmap));
-    }
-    mask = o->cmap_cap - 1;
-    memset(o->cmap, 0xff, o->cmap_cap * sizeof(*o->cmap));
     for (item_t *it = chain; it; it = it->next) {
         for (size_t i = 0; it->kind == I_ENQUEUE && i < it->n; i++) {
-            const ev_outbox_job_t *j = &it->jobs[i];
-            size_t h = (size_t)str_hash(j->target_arn) & mask, size = job_bytes(j);
-            int32_t g;
+            size_t size = job_bytes(&it->jobs[i]);
 
-            while ((g = o->cmap[h]) >= 0 && strcmp(o->cg[g].arn, j->target_arn) != 0)
-                h = (h + 1) & mask;
-            if (g < 0 || o->cg[g].n >= GRP_MAX_JOBS || o->cg[g].bytes + size > GRP_MAX_BYTES) {
-                g = (int32_t)o->ncg++;
-                o->cg[g].arn = j->target_arn;
-                o->cg[g].n = o->cg[g].bytes = 0;
-                o->cmap[h] = g;
+            if (!c || c->n >= GRP_MAX_JOBS || c->bytes + size > GRP_MAX_BYTES) {
+                c = &o->cg[o->ncg++];
+                c->n = c->bytes = 0;
+                c->at = o->nord;
             }
-            o->cg[g].n++;
-            o->cg[g].bytes += size;
-            o->gidx[k++] = (uint32_t)g;
-        }
-    }
-    for (size_t g = 0; g < o->ncg; g++) {
-        o->cg[g].at = at;
-        at += o->cg[g].n;
-        o->cg[g].bytes = 0; /* from here: how many of its jobs are listed */
-    }
-    k = 0;
-    for (item_t *it = chain; it; it = it->next) {
-        for (size_t i = 0; it->kind == I_ENQUEUE && i < it->n; i++) {
-            cgrp_t *c = &o->cg[o->gidx[k++]];
-
-            o->ord[c->at + c->bytes++] = &it->jobs[i];
+            c->n++;
+            c->bytes += size;
+            o->ord[o->nord++] = &it->jobs[i];
         }
     }
     for (size_t g = 0; g < o->ncg; g++) {
@@ -388,14 +352,14 @@ static void group_jobs(ev_outbox_t *o, item_t *chain)
             j->group_n = (uint32_t)o->cg[g].n;
         }
     }
-    o->nord = total;
 }
 
 static void job_to_rec(const ev_outbox_job_t *j, ev_jobgrp_job_t *r)
 {
-    const char *s[EV_JOBGRP_NSTR] = {j->account, j->region, j->bus, j->rule_arn, j->target_id,
-                                     j->event_id};
+    const char *s[EV_JOBGRP_NSTR] = {j->account,   j->region,     j->bus,     j->rule_arn,
+                                     j->target_id, j->target_arn, j->event_id};
 
+    r->id = j->id;
     for (int i = 0; i < EV_JOBGRP_NSTR; i++) {
         r->s[i] = s[i];
         r->len[i] = strlen(s[i]);
@@ -406,7 +370,7 @@ static void job_to_rec(const ev_outbox_job_t *j, ev_jobgrp_job_t *r)
     r->due_ms = j->due_ms;
 }
 
-/* Stores a group row: jobs[0..n) (n > 0) of one target, consecutive ids. */
+/* Stores a group row: jobs[0..n) (n > 0), consecutive ids. */
 static int insert_group(ev_outbox_t *o, ev_outbox_job_t *const *jobs, size_t n)
 {
     sqlite3_stmt *s = o->insert;
@@ -416,16 +380,56 @@ static int insert_group(ev_outbox_t *o, ev_outbox_job_t *const *jobs, size_t n)
     o->grp.failed = 0;
     for (size_t m = 0; m < n; m++) {
         job_to_rec(jobs[m], &cur);
-        ev_jobgrp_put(&o->grp, &cur, m ? &prev : NULL);
+        if (ev_jobgrp_put(&o->grp, &cur, m ? &prev : NULL, jobs[0]->id) != 0)
+            return -1;
         prev = cur;
     }
     if (o->grp.failed)
         return -1;
     sqlite3_bind_int64(s, 1, jobs[0]->id);
-    bind_text(s, 2, jobs[0]->target_arn);
-    sqlite3_bind_int64(s, 3, (int64_t)n);
-    sqlite3_bind_blob(s, 4, o->grp.p, (int)o->grp.len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)n);
+    sqlite3_bind_blob(s, 3, o->grp.p, (int)o->grp.len, SQLITE_STATIC);
     return step_reset(s);
+}
+
+/* Stores group g again without its finished jobs. */
+static int rewrite_group(ev_outbox_t *o, int64_t g)
+{
+    sqlite3_stmt *s = o->sel_grp;
+    ev_jobgrp_job_t cur, prev;
+    const unsigned char *blob;
+    size_t len, off = 0, kept = 0;
+    int rc;
+
+    sqlite3_bind_int64(s, 1, g);
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? 0 : -1;
+    }
+    blob = sqlite3_column_blob(s, 0);
+    len = (size_t)sqlite3_column_bytes(s, 0);
+    o->grp.len = 0;
+    o->grp.failed = 0;
+    memset(&cur, 0, sizeof(cur));
+    while ((rc = ev_jobgrp_next(blob, len, &off, &cur, g)) == 1) {
+        if (ev_grpdone_has(&o->done, g, cur.id))
+            continue;
+        if (ev_jobgrp_put(&o->grp, &cur, kept ? &prev : NULL, g) != 0)
+            break;
+        prev = cur;
+        kept++;
+    }
+    sqlite3_reset(s);
+    if (rc != 0 || o->grp.failed || !kept)
+        return 0; /* damaged (the reads say so), or nothing to gain: left as it is */
+    sqlite3_bind_int64(o->upd_grp, 1, g);
+    sqlite3_bind_int64(o->upd_grp, 2, (int64_t)kept);
+    sqlite3_bind_blob(o->upd_grp, 3, o->grp.p, (int)o->grp.len, SQLITE_STATIC);
+    if (step_reset(o->upd_grp) != 0)
+        return -1;
+    (void)ev_grpdone_rewritten(&o->done, g);
+    return 0;
 }
 
 /* Stores the history records gathered so far as one row. */
@@ -445,7 +449,7 @@ static int hist_flush(ev_outbox_t *o)
 }
 
 /* A group is finished: the next bulk delete removes it. */
-static void add_del(ev_outbox_t *o, int64_t g, uint32_t n)
+static void add_del(ev_outbox_t *o, int64_t g, uint32_t n, uint32_t live)
 {
     if (o->ndels == o->dels_cap) {
         o->dels_cap = o->dels_cap ? 2 * o->dels_cap : 1024;
@@ -454,8 +458,9 @@ static void add_del(ev_outbox_t *o, int64_t g, uint32_t n)
     if (o->ndels == 0)
         o->dels_since_ms = ev_now_ms();
     o->dels[o->ndels].id = g;
-    o->dels[o->ndels++].n = n;
-    o->dels_jobs += n;
+    o->dels[o->ndels].n = n;
+    o->dels[o->ndels++].live = live;
+    o->dels_jobs += live;
 }
 
 static void tomb_add(ev_buf_t *b, int64_t v)
@@ -473,14 +478,15 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     if (f->op == F_DELETE) {
         int64_t g = f->group_n ? f->group : f->id;
         uint32_t n = f->group_n ? f->group_n : 1;
-        int m = ev_grpdone_mark(&o->done, g, n, f->id);
+        uint32_t live = 0;
+        int m = ev_grpdone_mark(&o->done, g, n, f->id, &live);
 
         if (m < 0) {
             ev_debug("outbox: job %lld of group %lld+%u finished again", (long long)f->id,
                      (long long)g, n);
         } else {
             if (m == 1)
-                add_del(o, g, n);
+                add_del(o, g, n, live);
             tomb_add(&o->tomb, f->id);
         }
     } else if (f->op == F_RETRY) {
@@ -543,46 +549,65 @@ static int delete_groups(ev_outbox_t *o, const grp_t *g, size_t n)
 }
 
 /*
- * Replaces the tombstone rows up to `row` by one row holding what the
- * writer knows is finished and still stored: the finished jobs of groups
- * not finished, and with `markers` the finished groups not deleted yet (-id).
+ * Replaces every tombstone row by one row of what they still need to say:
+ * the finished jobs the groups not finished still store, and the finished
+ * groups not deleted yet (as -id) unless `all_deleted`. Runs in the
+ * transaction that stores groups again without their finished jobs, so no
+ * tombstone ever names a job its group no longer stores.
  */
-static int compact_tombstones(ev_outbox_t *o, int64_t row, int markers)
+static int compact_tombstones(ev_outbox_t *o, int all_deleted, size_t bulk_from)
 {
-    sqlite3_bind_int64(o->done_clear, 1, row);
+    sqlite3_bind_int64(o->done_clear, 1, INT64_MAX);
     if (step_reset(o->done_clear) != 0)
         return -1;
     o->tomb.len = 0;
     o->tomb.failed = 0;
     ev_grpdone_dump(&o->done, &o->tomb);
-    for (size_t i = 0; markers && i < o->ndels; i++)
+    for (size_t i = 0; !all_deleted && i < o->ndels; i++)
         tomb_add(&o->tomb, -o->dels[i].id);
+    for (size_t i = bulk_from; !all_deleted && i < o->nbulk; i++)
+        tomb_add(&o->tomb, -o->bulk[i].id);
     if (o->tomb.failed)
         return -1;
-    if (!o->tomb.len)
-        return 0;
-    sqlite3_bind_blob(o->done_add, 1, o->tomb.p, (int)o->tomb.len, SQLITE_STATIC);
-    o->tomb.len = 0;
-    if (step_reset(o->done_add) != 0)
-        return -1;
-    o->last_tomb = sqlite3_last_insert_rowid(o->db);
+    if (o->tomb.len) {
+        sqlite3_bind_blob(o->done_add, 1, o->tomb.p, (int)o->tomb.len, SQLITE_STATIC);
+        o->tomb.len = 0;
+        if (step_reset(o->done_add) != 0)
+            return -1;
+        o->last_tomb = sqlite3_last_insert_rowid(o->db);
+    }
+    o->compact_tomb = o->last_tomb;
+    o->compact_ms = o->done.now_ms;
     return 0;
 }
 
 enum { BULK_NO, BULK_DUE, BULK_NOW };
 
-/* A bulk delete is under way, or due: enough finished groups, or old enough. */
+/* Tombstones were written since the last compaction, long enough ago. */
+static int compact_due(const ev_outbox_t *o, int64_t now)
+{
+    return o->last_tomb != o->compact_tomb && now - o->compact_ms >= COMPACT_MS;
+}
+
+/* A bulk delete is under way, or due (enough finished groups, or old
+ * enough), or a compaction. */
 static int bulk_due(const ev_outbox_t *o)
 {
+    int64_t now = ev_now_ms();
+
     return o->bulk_off < o->nbulk ||
            (o->ndels > 0 &&
-            (o->ndels >= BULK_DELETE || ev_now_ms() - o->dels_since_ms >= DELETE_AFTER_MS));
+            (o->ndels >= BULK_DELETE || now - o->dels_since_ms >= DELETE_AFTER_MS)) ||
+           compact_due(o, now);
 }
 
 /*
  * In a transaction: the next chunk of the bulk delete (BULK_DUE; a new bulk
- * takes every finished group so far, sorted) or all of it and every finished
- * group (BULK_NOW). *done: how many of o->bulk went (applied after the commit).
+ * takes every finished group so far, sorted), and when due the groups that
+ * wait long for a few jobs stored again without the others and the
+ * tombstones compacted; or all of the bulk, every finished group and the
+ * compaction (BULK_NOW). *done: how many of o->bulk went (applied after the
+ * commit).
  */
 static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
 {
@@ -591,13 +616,12 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
     *done = 0;
     if (mode == BULK_NOW) {
         if (delete_groups(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0 ||
-            delete_groups(o, o->dels, o->ndels) != 0 ||
-            compact_tombstones(o, o->last_tomb, 0) != 0)
+            delete_groups(o, o->dels, o->ndels) != 0 || compact_tombstones(o, 1, 0) != 0)
             return -1;
         *done = o->nbulk - o->bulk_off;
         return 0;
     }
-    if (o->bulk_off == o->nbulk) { /* a new bulk: what finished so far */
+    if (o->bulk_off == o->nbulk && o->ndels > 0) { /* a new bulk: what finished so far */
         grp_t *t = o->bulk;
         size_t cap = o->bulk_cap;
 
@@ -606,7 +630,6 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
         o->nbulk = o->ndels;
         o->bulk_off = 0;
         o->bulk_jobs = o->dels_jobs;
-        o->bulk_rows = o->last_tomb;
         o->dels = t;
         o->dels_cap = cap;
         o->ndels = 0;
@@ -617,11 +640,20 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
     n = o->nbulk - o->bulk_off;
     if (n > DELETE_CHUNK)
         n = DELETE_CHUNK;
-    if (delete_groups(o, o->bulk + o->bulk_off, n) != 0)
-        return -1;
-    if (o->bulk_off + n == o->nbulk && compact_tombstones(o, o->bulk_rows, 1) != 0)
+    if (n && delete_groups(o, o->bulk + o->bulk_off, n) != 0)
         return -1;
     *done = n;
+    if (compact_due(o, o->done.now_ms)) {
+        int64_t ids[REWRITE_MAX];
+        size_t k = ev_grpdone_stale(&o->done, REWRITE_AFTER_MS, ids, REWRITE_MAX);
+
+        for (size_t i = 0; i < k; i++)
+            if (rewrite_group(o, ids[i]) != 0)
+                return -1;
+        /* (the chunk just deleted is gone: no marker for it) */
+        if (compact_tombstones(o, 0, o->bulk_off + n) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -649,6 +681,7 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
     }
     if (sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
+    o->done.now_ms = now;
     group_jobs(o, chain);
     for (size_t g = 0; g < o->ncg; g++)
         if (insert_group(o, o->ord + o->cg[g].at, o->cg[g].n) != 0)
@@ -679,7 +712,7 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
     }
     if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
         for (size_t i = 0; i < bulk_done; i++)
-            o->bulk_jobs -= o->bulk[o->bulk_off + i].n;
+            o->bulk_jobs -= o->bulk[o->bulk_off + i].live;
         o->bulk_off += bulk_done;
         if (bulk == BULK_NOW) {
             o->ndels = 0;
@@ -807,6 +840,8 @@ static void *writer_main(void *arg)
             }
             if (o->ndels > 0)
                 ms = DELETE_AFTER_MS; /* finished jobs wait for their bulk delete */
+            else if (o->last_tomb != o->compact_tomb) /* tombstones wait for a compaction */
+                ms = COMPACT_MS;
             else if (o->wal_pages > 0)
                 ms = IDLE_CHECKPOINT_MS;
             else {
@@ -822,7 +857,7 @@ static void *writer_main(void *arg)
             }
             if (pthread_cond_timedwait(&o->work, &o->lock, &ts) != 0 && !o->head && !o->stop) {
                 pthread_mutex_unlock(&o->lock);
-                if (o->ndels > 0) {
+                if (o->ndels > 0 || compact_due(o, ev_now_ms())) {
                     (void)commit(o, NULL, BULK_DUE);
                 } else {
                     /* Idle: leave nothing in the WAL for the readers to look through. */
@@ -834,7 +869,7 @@ static void *writer_main(void *arg)
             }
         }
         if (!o->head && o->stop) {
-            if (o->ndels > 0 || o->nbulk > 0) {
+            if (o->ndels > 0 || o->nbulk > 0 || o->last_tomb != o->compact_tomb) {
                 pthread_mutex_unlock(&o->lock);
                 (void)commit(o, NULL, BULK_NOW);
                 pthread_mutex_lock(&o->lock);
@@ -1109,21 +1144,43 @@ static int64_t *ids_push(int64_t *ids, size_t *n, size_t *cap, int64_t v)
     return ids;
 }
 
-/* The stored group holding job id: 1 and *g, *n; 0 when none; -1 on error. */
-static int group_of(sqlite3_stmt *s, int64_t id, int64_t *g, uint32_t *n)
+/* The stored group holding job id (a row of "SELECT id, n, live, jobs"
+ * statement s, left stepped): 1, 0 when none, -1 on error. */
+static int group_of(sqlite3_stmt *s, int64_t id, grp_t *d)
 {
-    int rc, found = 0;
+    int rc;
 
+    sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *g = sqlite3_column_int64(s, 0);
-        *n = (uint32_t)sqlite3_column_int64(s, 1);
-        found = id < *g + (int64_t)*n;
-        rc = SQLITE_DONE;
-    }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? found : -1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return -1;
+    d->id = sqlite3_column_int64(s, 0);
+    d->n = (uint32_t)sqlite3_column_int64(s, 1);
+    d->live = (uint32_t)sqlite3_column_int64(s, 2);
+    return id < d->id + (int64_t)d->n && d->n <= EV_GRPDONE_MAX && d->live > 0 &&
+           d->live <= d->n;
+}
+
+/* Whether the group row at s (group_of's) stores job id: all its jobs when
+ * none went, else a look through its records. */
+static int group_stores(sqlite3_stmt *s, const grp_t *d, int64_t id)
+{
+    const unsigned char *blob;
+    size_t len, off = 0;
+    ev_jobgrp_job_t j;
+
+    if (d->live == d->n)
+        return 1;
+    blob = sqlite3_column_blob(s, 3);
+    len = (size_t)sqlite3_column_bytes(s, 3);
+    memset(&j, 0, sizeof(j));
+    while (ev_jobgrp_next(blob, len, &off, &j, d->id) == 1 && j.id <= id)
+        if (j.id == id)
+            return 1;
+    return 0;
 }
 
 /*
@@ -1137,11 +1194,21 @@ static int open_tombstones(ev_outbox_t *o)
     sqlite3_stmt *s = NULL, *grp = NULL;
     int64_t *ids = NULL, *marks = NULL;
     size_t n = 0, cap = 0, nm = 0, mcap = 0, ndel = 0;
-    int64_t g = 0;
-    uint32_t gn = 0;
+    grp_t d = {0, 0, 0};
+    int have = 0; /* d is the group of the previous id, held in o->done */
     int rc, ok;
 
-    if (sqlite3_prepare_v2(o->db, "SELECT ids FROM outbox_done", -1, &s, NULL) != SQLITE_OK)
+    /* Groups stored again without their finished jobs count from what they store. */
+    if (sqlite3_prepare_v2(o->db, "SELECT id, n, live FROM outbox_grp WHERE live < n", -1, &s,
+                           NULL) != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        (void)ev_grpdone_hold(&o->done, sqlite3_column_int64(s, 0),
+                              (uint32_t)sqlite3_column_int64(s, 1),
+                              (uint32_t)sqlite3_column_int64(s, 2));
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE ||
+        sqlite3_prepare_v2(o->db, "SELECT ids FROM outbox_done", -1, &s, NULL) != SQLITE_OK)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const unsigned char *b = sqlite3_column_blob(s, 0);
@@ -1158,8 +1225,8 @@ static int open_tombstones(ev_outbox_t *o)
     }
     sqlite3_finalize(s);
     ok = rc == SQLITE_DONE &&
-         sqlite3_prepare_v2(o->db, "SELECT id, n FROM outbox_grp WHERE id <= ?1 ORDER BY id DESC "
-                                   "LIMIT 1", -1, &grp, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(o->db, "SELECT id, n, live, jobs FROM outbox_grp WHERE id <= ?1 "
+                                   "ORDER BY id DESC LIMIT 1", -1, &grp, NULL) == SQLITE_OK &&
          exec(o->db, "BEGIN IMMEDIATE") == 0;
     if (ok) {
         if (nm > 1)
@@ -1169,44 +1236,45 @@ static int open_tombstones(ev_outbox_t *o)
     }
     /* Whole groups first: their jobs' own ids need no look. */
     for (size_t i = 0; ok && i < nm; i++) {
-        grp_t d;
+        grp_t m;
 
         if (i > 0 && marks[i] == marks[i - 1])
             continue;
-        rc = group_of(grp, marks[i], &d.id, &d.n);
+        rc = group_of(grp, marks[i], &m);
         ok = rc >= 0;
-        if (rc == 1 && d.id == marks[i]) {
-            ok = delete_groups(o, &d, 1) == 0;
+        sqlite3_reset(grp);
+        if (rc == 1 && m.id == marks[i]) {
+            ok = delete_groups(o, &m, 1) == 0;
             ndel++;
         }
     }
     for (size_t i = 0; ok && i < n; i++) {
-        int m;
+        uint32_t live;
 
         if (i > 0 && ids[i] == ids[i - 1])
             continue;
-        if (!(gn && ids[i] >= g && ids[i] < g + (int64_t)gn)) {
-            rc = group_of(grp, ids[i], &g, &gn);
+        if (!have || ids[i] >= d.id + (int64_t)d.n) {
+            rc = group_of(grp, ids[i], &d);
             if (rc < 0) {
                 ok = 0;
                 break;
             }
-            if (rc == 0 || (nm && bsearch(&g, marks, nm, sizeof(*marks), cmp_i64))) {
-                gn = 0; /* gone, or finished as a whole */
-                continue;
-            }
+            have = rc == 1 && !(nm && bsearch(&d.id, marks, nm, sizeof(*marks), cmp_i64));
         }
-        m = ev_grpdone_mark(&o->done, g, gn, ids[i]);
-        if (m == 1) {
-            grp_t d = {g, gn};
-
+        /* (a job its group no longer stores is finished and gone already) */
+        if (!have || !group_stores(grp, &d, ids[i]))
+            continue;
+        if (ev_grpdone_mark(&o->done, d.id, d.n, ids[i], &live) == 1) {
+            sqlite3_reset(grp);
+            d.live = live;
             ok = delete_groups(o, &d, 1) == 0;
             ndel++;
-            gn = 0;
+            have = 0;
         }
     }
     sqlite3_finalize(grp);
-    ok = ok && compact_tombstones(o, INT64_MAX, 0) == 0;
+    o->done.now_ms = ev_now_ms();
+    ok = ok && compact_tombstones(o, 1, 0) == 0;
     free(ids);
     free(marks);
     if (end_tx(o->db, ok) != 0)
@@ -1240,8 +1308,8 @@ static void close_db(ev_outbox_t *o)
 {
     sqlite3_stmt *all[] = {o->insert,     o->del,       o->del_retry,  o->retry,
                            o->history,    o->prune,     o->prune_old,  o->done_add,
-                           o->done_clear, o->load,      o->load_grp,   o->load_target,
-                           o->load_retry};
+                           o->done_clear, o->sel_grp,   o->upd_grp,    o->load,
+                           o->load_grp,   o->load_target, o->load_retry};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
@@ -1253,9 +1321,7 @@ static void close_db(ev_outbox_t *o)
     free(o->bulk);
     free(o->startdone);
     free(o->ord);
-    free(o->gidx);
     free(o->cg);
-    free(o->cmap);
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
     sqlite3_close(o->cdb);
@@ -1304,6 +1370,7 @@ ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, c
         prepare(o->db, prune_sql, &o->prune) || prepare(o->db, prune_old_sql, &o->prune_old) ||
         prepare(o->db, done_add_sql, &o->done_add) ||
         prepare(o->db, done_clear_sql, &o->done_clear) ||
+        prepare(o->db, sel_grp_sql, &o->sel_grp) || prepare(o->db, upd_grp_sql, &o->upd_grp) ||
         sqlite3_open_v2(path, &o->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         exec(o->cdb, "PRAGMA synchronous = FULL") ||
@@ -1417,8 +1484,8 @@ ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n)
     ev_err rc = EV_ERR_INTERNAL;
 
     pthread_mutex_lock(&o->rlock);
-    if (sqlite3_prepare_v2(o->rdb, "SELECT coalesce(sum(n), 0) FROM outbox_grp", -1, &s, NULL) ==
-            SQLITE_OK &&
+    if (sqlite3_prepare_v2(o->rdb, "SELECT coalesce(sum(live), 0) FROM outbox_grp", -1, &s,
+                           NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
         /* finished jobs waiting for their group's delete are not pending */
         *n = sqlite3_column_int64(s, 0) - (int64_t)atomic_load(&o->ndone_seen);
@@ -1445,12 +1512,9 @@ void ev_outbox_set_consumer(ev_outbox_t *o, ev_outbox_take_fn take, void *arg)
 typedef struct {
     int64_t g;
     uint32_t n;
-    const char *arn;
-    size_t arn_len;
     const unsigned char *blob;
     size_t len, off;
-    int64_t id; /* the job in rec */
-    ev_jobgrp_job_t rec;
+    ev_jobgrp_job_t rec; /* the job at hand */
 } grp_iter_t;
 
 static void grp_open(grp_iter_t *it, sqlite3_stmt *s)
@@ -1458,39 +1522,47 @@ static void grp_open(grp_iter_t *it, sqlite3_stmt *s)
     memset(it, 0, sizeof(*it));
     it->g = sqlite3_column_int64(s, 0);
     it->n = (uint32_t)sqlite3_column_int64(s, 1);
-    it->arn = (const char *)sqlite3_column_text(s, 2);
-    it->arn_len = (size_t)sqlite3_column_bytes(s, 2);
-    it->blob = sqlite3_column_blob(s, 3);
-    it->len = (size_t)sqlite3_column_bytes(s, 3);
-    it->id = it->g - 1;
+    it->blob = sqlite3_column_blob(s, 2);
+    it->len = (size_t)sqlite3_column_bytes(s, 2);
+    it->rec.id = it->g - 1;
 }
 
-/* 1: the next job (it->id, it->rec), 0: the end, -1: the row is damaged. */
+/* 1: the next job (it->rec), 0: the end, -1: the row is damaged (the rest
+ * of it is passed over). */
 static int grp_next(grp_iter_t *it)
 {
-    if (it->id + 1 >= it->g + (int64_t)it->n)
+    int64_t last = it->rec.id;
+    int r = ev_jobgrp_next(it->blob, it->len, &it->off, &it->rec, it->g);
+
+    if (r == 1 && it->rec.id > last && it->rec.id < it->g + (int64_t)it->n)
+        return 1;
+    if (r == 0)
         return 0;
-    if (ev_jobgrp_next(it->blob, it->len, &it->off, &it->rec) != 1) {
-        ev_error("outbox: the stored jobs %lld..%lld are damaged from %lld on",
-                 (long long)it->g, (long long)(it->g + it->n - 1), (long long)(it->id + 1));
-        return -1;
-    }
-    it->id++;
-    return 1;
+    ev_error("outbox: the stored jobs %lld..%lld are damaged after %lld", (long long)it->g,
+             (long long)(it->g + it->n - 1), (long long)last);
+    return -1;
+}
+
+static int rec_is(const ev_jobgrp_job_t *r, int i, const char *s, size_t len)
+{
+    return r->len[i] == len && memcmp(r->s[i], s, len) == 0;
 }
 
 static void grp_fill(const grp_iter_t *it, ev_outbox_job_t *j)
 {
+    static const int order[7] = {EV_JOBGRP_ACCOUNT,  EV_JOBGRP_REGION,   EV_JOBGRP_EVENT_ID,
+                                 EV_JOBGRP_BUS,      EV_JOBGRP_RULE_ARN, EV_JOBGRP_TARGET_ID,
+                                 EV_JOBGRP_TARGET_ARN};
     const ev_jobgrp_job_t *r = &it->rec;
-    const char *s[7] = {r->s[EV_JOBGRP_ACCOUNT],  r->s[EV_JOBGRP_REGION],
-                        r->s[EV_JOBGRP_EVENT_ID], r->s[EV_JOBGRP_BUS],
-                        r->s[EV_JOBGRP_RULE_ARN], r->s[EV_JOBGRP_TARGET_ID], it->arn};
-    size_t len[7] = {r->len[EV_JOBGRP_ACCOUNT],  r->len[EV_JOBGRP_REGION],
-                     r->len[EV_JOBGRP_EVENT_ID], r->len[EV_JOBGRP_BUS],
-                     r->len[EV_JOBGRP_RULE_ARN], r->len[EV_JOBGRP_TARGET_ID], it->arn_len};
+    const char *s[7];
+    size_t len[7];
 
+    for (int i = 0; i < 7; i++) {
+        s[i] = r->s[order[i]];
+        len[i] = r->len[order[i]];
+    }
     job_fill(j, s, len, r->payload, r->payload_len);
-    j->id = it->id;
+    j->id = r->id;
     j->event_ms = r->event_ms;
     j->due_ms = r->due_ms;
     j->attempts = 0;
@@ -1531,12 +1603,14 @@ static int read_retries(ev_outbox_t *o, int64_t g, uint32_t gn, ev_outbox_job_t 
 }
 
 /* Steps a bound statement over group rows (rlock held) for up to max jobs
- * with ids in [from, to], oldest first; *jobs is NULL when there are none. */
-static ev_err read_page(ev_outbox_t *o, sqlite3_stmt *st, int64_t from, int64_t to, size_t max,
-                        ev_outbox_job_t **jobs, size_t *n_out)
+ * with ids in [from, to] (and for target_arn unless NULL), oldest first;
+ * *jobs is NULL when there are none. */
+static ev_err read_page(ev_outbox_t *o, sqlite3_stmt *st, int64_t from, int64_t to,
+                        const char *target_arn, size_t max, ev_outbox_job_t **jobs,
+                        size_t *n_out)
 {
     ev_outbox_job_t *list = ev_xcalloc(max, sizeof(*list));
-    size_t n = 0;
+    size_t n = 0, arn_len = target_arn ? strlen(target_arn) : 0;
     int rc = SQLITE_DONE;
 
     while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1544,8 +1618,9 @@ static ev_err read_page(ev_outbox_t *o, sqlite3_stmt *st, int64_t from, int64_t 
         size_t start = n;
 
         grp_open(&it, st);
-        while (n < max && it.id < to && grp_next(&it) == 1)
-            if (it.id >= from && it.id <= to && !start_done(o, it.id))
+        while (n < max && it.rec.id < to && grp_next(&it) == 1)
+            if (it.rec.id >= from && it.rec.id <= to && !start_done(o, it.rec.id) &&
+                (!target_arn || rec_is(&it.rec, EV_JOBGRP_TARGET_ARN, target_arn, arn_len)))
                 grp_fill(&it, &list[n++]);
         if (read_retries(o, it.g, it.n, list + start, n - start) != 0) {
             rc = SQLITE_ERROR;
@@ -1589,7 +1664,7 @@ ev_err ev_outbox_load(ev_outbox_t *o, size_t max, ev_outbox_job_t **jobs, size_t
     pthread_mutex_lock(&o->rlock);
     sqlite3_bind_int64(o->load, 1, hw + 1);
     sqlite3_bind_int64(o->load, 2, last);
-    rc = read_page(o, o->load, hw + 1, last, max, &list, &n);
+    rc = read_page(o, o->load, hw + 1, last, NULL, max, &list, &n);
     pthread_mutex_unlock(&o->rlock);
     if (rc != EV_OK)
         return rc;
@@ -1617,8 +1692,7 @@ ev_err ev_outbox_load_target(ev_outbox_t *o, const char *target_arn, int64_t fro
     pthread_mutex_lock(&o->rlock);
     sqlite3_bind_int64(o->load_target, 1, from);
     sqlite3_bind_int64(o->load_target, 2, to);
-    sqlite3_bind_text(o->load_target, 3, target_arn, -1, SQLITE_STATIC);
-    rc = read_page(o, o->load_target, from, to, max, jobs, n_out);
+    rc = read_page(o, o->load_target, from, to, target_arn, max, jobs, n_out);
     pthread_mutex_unlock(&o->rlock);
     return rc;
 }
@@ -1648,9 +1722,9 @@ ev_err ev_outbox_load_some(ev_outbox_t *o, const int64_t *ids, size_t n, ev_outb
         for (size_t k = i + 1; k < n; k++)
             if (ids[k] > hi && ids[k] < it.g + (int64_t)it.n)
                 hi = ids[k];
-        while (it.id < hi && grp_next(&it) == 1) {
+        while (it.rec.id < hi && grp_next(&it) == 1) {
             for (size_t k = i; k < n; k++) {
-                if (ids[k] == it.id && !jobs[k].mem && !start_done(o, it.id)) {
+                if (ids[k] == it.rec.id && !jobs[k].mem && !start_done(o, it.rec.id)) {
                     grp_fill(&it, &jobs[k]);
                     break;
                 }

@@ -110,11 +110,12 @@ const char *const ev__store_migrations[] = {
     "CREATE INDEX attempt_log_by_time ON attempt_log (time_ms);",
     /* 8 -> 9: ids of finished jobs the next bulk delete removes (store/outbox.c) */
     "CREATE TABLE outbox_done (id INTEGER PRIMARY KEY, ids BLOB NOT NULL) STRICT;",
-    /* 9 -> 10: the jobs one commit stores for one target as one row
-     * (store/jobgrp.h); the retry state of the jobs that have one. The outbox
-     * moves the rows of `outbox` over when it opens. */
+    /* 9 -> 10: the jobs of a commit as one row, ids [id, id + n), `live` of them
+     * still stored (store/jobgrp.h);
+     * the retry state of the jobs that have one. The outbox moves the rows of
+     * `outbox` over when it opens. */
     "CREATE TABLE outbox_grp ("
-    "  id INTEGER PRIMARY KEY, target_arn TEXT NOT NULL, n INTEGER NOT NULL,"
+    "  id INTEGER PRIMARY KEY, n INTEGER NOT NULL, live INTEGER NOT NULL,"
     "  jobs BLOB NOT NULL) STRICT;"
     "CREATE TABLE outbox_retry ("
     "  id INTEGER PRIMARY KEY, due_ms INTEGER NOT NULL, attempts INTEGER NOT NULL) STRICT;",

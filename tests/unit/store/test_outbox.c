@@ -214,28 +214,29 @@ static void test_load_target(void **state)
         if (i == 1 || i == 3 || i == 4 || i == 6 || i == 7)
             in[i].target_arn = dead;
     }
-    /* Grouped by target: e1 e3 e6 are 1..3, e2 e4 e5 e7 e8 are 4..8. */
+    /* One group per commit: e1..e8 are 1..8, then e7 e8 again are 9, 10. */
     assert_int_equal(ev_outbox_enqueue(o, in, 8), EV_OK);
-    assert_int_equal(ev_outbox_enqueue(o, in + 6, 2), EV_OK); /* e7 e8 again: 9, 10 */
+    assert_int_equal(ev_outbox_enqueue(o, in + 6, 2), EV_OK);
 
-    assert_int_equal(ev_outbox_load_target(o, dead, 5, 9, 2, &jobs, &n), EV_OK);
+    assert_int_equal(ev_outbox_load_target(o, dead, 3, 9, 2, &jobs, &n), EV_OK);
     assert_int_equal(n, 2);
-    assert_int_equal(jobs[0].id, 5);
+    assert_int_equal(jobs[0].id, 4);
     assert_string_equal((const char *)jobs[0].payload, "e4");
-    assert_int_equal(jobs[1].id, 6);
+    assert_int_equal(jobs[1].id, 5);
     assert_string_equal(jobs[1].target_arn, dead);
     assert_string_equal((const char *)jobs[1].payload, "e5");
-    assert_int_equal(jobs[1].group, 4);
-    assert_int_equal(jobs[1].group_n, 5);
+    assert_int_equal(jobs[1].group, 1);
+    assert_int_equal(jobs[1].group_n, 8);
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     free(jobs);
     /* On into the next commit's group; the upper bound holds (10 is beyond
      * it); a short page says "no more". */
-    assert_int_equal(ev_outbox_load_target(o, dead, 7, 9, 10, &jobs, &n), EV_OK);
+    assert_int_equal(ev_outbox_load_target(o, dead, 6, 9, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 3);
     assert_int_equal(jobs[0].id, 7);
     assert_string_equal(jobs[0].event_id, "e7");
+    assert_int_equal(jobs[1].id, 8);
     assert_int_equal(jobs[2].id, 9);
     assert_string_equal(jobs[2].event_id, "e7");
     assert_int_equal(jobs[2].group, 9);
@@ -243,12 +244,13 @@ static void test_load_target(void **state)
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     free(jobs);
-    /* From inside the other target's group. */
+    /* The other target's, from inside the group. */
     assert_int_equal(ev_outbox_load_target(o, in[0].target_arn, 2, 10, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 2);
-    assert_int_equal(jobs[0].id, 2);
+    assert_int_equal(jobs[0].id, 3);
     assert_string_equal(jobs[0].event_id, "e3");
-    assert_int_equal(jobs[1].id, 3);
+    assert_int_equal(jobs[1].id, 6);
+    assert_string_equal(jobs[1].event_id, "e6");
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     free(jobs);
@@ -691,18 +693,17 @@ static void finish(ev_outbox_t *o, const ev_outbox_job_t *j)
 }
 
 /*
- * A commit stores a row per target: its jobs get consecutive ids, targets in
- * the order they first come, and the consumer gets them in id order. A row
+ * A commit stores its jobs as one row with consecutive ids, and the consumer
+ * gets them in one hand-over in their order, each with its own route. A row
  * leaves once all its jobs are finished; a row partly finished at a restart
  * hands out only the rest.
  */
-static void test_groups_by_target(void **state)
+static void test_groups(void **state)
 {
     static const char *arn[3] = {"arn:aws:events:us-east-1:000000000000:api-destination/a/1",
                                  "arn:aws:events:us-east-1:000000000000:api-destination/b/2",
                                  "arn:aws:events:us-east-1:000000000000:api-destination/c/3"};
     static const int to[5] = {0, 1, 0, 2, 1};
-    static const char *want[6] = {"e1", "e3", "e2", "e5", "e4", "e6"};
     char *path = make_db();
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
@@ -730,73 +731,144 @@ static void test_groups_by_target(void **state)
     assert_int_equal(c.calls, 2); /* a commit's jobs in one hand-over */
     assert_int_equal(c.ngot, 6);
     for (int i = 0; i < 6; i++) {
-        assert_int_equal(c.got[i].id, i + 1);
-        assert_string_equal(c.got[i].event_id, want[i]);
-        assert_string_equal((const char *)c.got[i].payload, want[i]);
-    }
-    assert_string_equal(c.got[1].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r2");
-    assert_string_equal(c.got[0].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r1");
-    assert_int_equal(c.got[1].group, 1);
-    assert_int_equal(c.got[1].group_n, 2);
-    assert_int_equal(c.got[3].group, 3);
-    assert_int_equal(c.got[3].group_n, 2);
-    assert_int_equal(c.got[4].group, 5);
-    assert_int_equal(c.got[4].group_n, 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 4);
-    assert_int_equal(count(path, "SELECT n FROM outbox_grp WHERE id = 3"), 2);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE target_arn = "
-                                 "'arn:aws:events:us-east-1:000000000000:api-destination/a/1'"),
-                     2);
+        char want[4];
 
-    /* a/1's first row finished: it leaves; b/2 half finished: it stays. */
+        snprintf(want, sizeof(want), "e%d", i + 1);
+        assert_int_equal(c.got[i].id, i + 1);
+        assert_string_equal(c.got[i].event_id, want);
+        assert_string_equal((const char *)c.got[i].payload, want);
+        assert_string_equal(c.got[i].target_arn, arn[i < 5 ? to[i] : 0]);
+        assert_int_equal(c.got[i].group, i < 5 ? 1 : 6);
+        assert_int_equal(c.got[i].group_n, i < 5 ? 5 : 1);
+    }
+    assert_string_equal(c.got[2].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r2");
+    assert_string_equal(c.got[3].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r1");
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 2);
+    assert_int_equal(count(path, "SELECT n FROM outbox_grp WHERE id = 1"), 5);
+    assert_int_equal(count(path, "SELECT live FROM outbox_grp WHERE id = 1"), 5);
+
+    /* e6's row finished: it leaves; the first half finished: it stays. */
+    finish(o, &c.got[5]);
     finish(o, &c.got[0]);
     finish(o, &c.got[1]);
     finish(o, &c.got[2]);
     ev_outbox_sync(o); /* and the bulk delete */
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 3);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 0);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 6"), 0);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
-    assert_int_equal(pending, 3);
+    assert_int_equal(pending, 2);
     ev_outbox_set_consumer(o, NULL, NULL);
     ev_outbox_close(o);
     consumer_clear(&c);
 
-    /* After a restart: 3 is finished, 4, 5 and 6 are not. */
+    /* After a restart: 1..3 are finished, 4 and 5 are not. */
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
-    assert_int_equal(pending, 3);
-    assert_int_equal(ev_outbox_load(o, 2, &jobs, &n), EV_OK);
+    assert_int_equal(pending, 2);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 2);
     assert_int_equal(jobs[0].id, 4);
-    assert_string_equal(jobs[0].event_id, "e5");
-    assert_string_equal(jobs[0].target_arn, arn[1]);
-    assert_int_equal(jobs[0].group, 3);
+    assert_string_equal(jobs[0].event_id, "e4");
+    assert_string_equal(jobs[0].target_arn, arn[2]);
+    assert_int_equal(jobs[0].group, 1);
+    assert_int_equal(jobs[0].group_n, 5);
     assert_int_equal(jobs[1].id, 5);
-    assert_string_equal(jobs[1].target_arn, arn[2]);
+    assert_string_equal(jobs[1].target_arn, arn[1]);
     ev_outbox_set_consumer(o, take, &c);
-    /* Finishing the rest of b/2's row after the restart removes it. */
+    /* Finishing one leaves the row; finishing the last removes it. */
     finish(o, &jobs[0]);
     ev_outbox_sync(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 3"), 0);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 1);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
-    assert_int_equal(pending, 2);
+    assert_int_equal(pending, 1);
+    finish(o, &jobs[1]);
+    ev_outbox_sync(o);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 0);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 0);
     for (size_t i = 0; i < n; i++)
         ev_outbox_job_clear(&jobs[i]);
     free(jobs);
-    assert_int_equal(ev_outbox_load(o, 2, &jobs, &n), EV_OK);
-    assert_int_equal(n, 1);
-    assert_int_equal(jobs[0].id, 6);
-    ev_outbox_job_clear(&jobs[0]);
-    free(jobs);
-    /* New ids go on above the largest ever stored. */
+    /* New ids go on above the largest stored at the open (nothing names a
+     * deleted one: 6 is free again). */
     in[0] = job("e7", "e7");
     assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
     assert_int_equal(c.ngot, 1);
-    assert_int_equal(c.got[0].id, 7);
+    assert_int_equal(c.got[0].id, 6);
     ev_outbox_set_consumer(o, NULL, NULL);
     ev_outbox_close(o);
     consumer_clear(&c);
     assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    remove_db(path);
+}
+
+/*
+ * A row that waits long for a few jobs (a failing target's) is stored again
+ * with just those, and the tombstones of the others go; the row counts from
+ * what it stores across a restart and leaves with its last job.
+ */
+static void test_row_stored_again(void **state)
+{
+    char *path = make_db();
+    consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
+    ev_outbox_t *o = NULL;
+    ev_outbox_job_t *jobs = NULL, one;
+    ev_job_t in[4];
+    size_t n = 0;
+    int64_t pending = -1, live = -1;
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    ev_outbox_set_consumer(o, take, &c);
+    in[0] = job("s1", "one");
+    in[1] = job("s2", "two");
+    in[2] = job("s3", "three");
+    in[3] = job("s4", "four");
+    in[3].target_arn = "arn:aws:events:us-east-1:000000000000:api-destination/failing/x";
+    assert_int_equal(ev_outbox_enqueue(o, in, 4), EV_OK);
+    assert_int_equal(c.ngot, 4);
+    finish(o, &c.got[0]);
+    finish(o, &c.got[1]);
+    finish(o, &c.got[2]);
+    /* Within a few seconds (REWRITE_AFTER_MS, COMPACT_MS): stored again with s4 only. */
+    for (int i = 0; i < 300 && live != 1; i++) {
+        live = count(path, "SELECT live FROM outbox_grp WHERE id = 1");
+        if (live != 1)
+            usleep(10000);
+    }
+    assert_int_equal(live, 1);
+    assert_int_equal(count(path, "SELECT n FROM outbox_grp WHERE id = 1"), 4);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 1);
+    assert_int_equal(ev_outbox_load_one(o, 2, &one), EV_ERR_NOT_FOUND);
+    assert_int_equal(ev_outbox_load_one(o, 4, &one), EV_OK);
+    assert_string_equal((const char *)one.payload, "four");
+    assert_string_equal(one.event_id, "s4");
+    assert_string_equal(one.target_arn, in[3].target_arn);
+    assert_int_equal(one.group, 1);
+    assert_int_equal(one.group_n, 4);
+    ev_outbox_job_clear(&one);
+    ev_outbox_set_consumer(o, NULL, NULL);
+    ev_outbox_close(o);
+    consumer_clear(&c);
+
+    assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 1);
+    assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, 4);
+    finish(o, &jobs[0]);
+    ev_outbox_sync(o);
+    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 0);
+    assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
+    assert_int_equal(pending, 0);
+    ev_outbox_job_clear(&jobs[0]);
+    free(jobs);
+    ev_outbox_close(o);
     remove_db(path);
 }
 
@@ -854,7 +926,8 @@ int main(void)
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_history_old_and_new),
         cmocka_unit_test(test_finished_jobs_leave_in_bulk),
-        cmocka_unit_test(test_groups_by_target),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_row_stored_again),
         cmocka_unit_test(test_legacy_rows),
     };
 
