@@ -206,6 +206,13 @@ run_deliver() { # run_deliver PHASE [NAME]: NAME (default PHASE) names the data 
             --phases "$1" -d "$SECS" --fill "$FILL" --rate "$RATE" --seq-base "$base"
     fi
     stop_server
+    # Attempts that did not succeed (a phase that does not drain says why here).
+    if [ -d "$TMP/data-${2:-$1}" ]; then
+        "$BIN" deliveries --data-dir "$TMP/data-${2:-$1}" --failed --limit 50 \
+            > "$OUT/failed-${2:-$1}.txt" 2>&1 || true
+        grep -q "(no deliveries)" "$OUT/failed-${2:-$1}.txt" ||
+            log "bench: $1: attempts that failed, newest first: $OUT/failed-${2:-$1}.txt"
+    fi
 }
 # The drains with and without a dead endpoint are separate server runs, each 10% up or
 # down from run to run on this machine: they are alternated PAIRS times and compared by
