@@ -615,7 +615,8 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
 
     *done = 0;
     if (mode == BULK_NOW) {
-        if (delete_groups(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0 ||
+        if ((o->nbulk > o->bulk_off &&
+             delete_groups(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0) ||
             delete_groups(o, o->dels, o->ndels) != 0 || compact_tombstones(o, 1, 0) != 0)
             return -1;
         *done = o->nbulk - o->bulk_off;
