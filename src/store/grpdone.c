@@ -167,14 +167,18 @@ size_t ev_grpdone_stale(ev_grpdone_t *d, int64_t after_ms, int64_t *ids, size_t 
 {
     size_t k = 0;
 
+    d->young = 0;
     for (size_t i = 0; i < d->cap && k < max; i++) {
         ev_grpdone_ent_t *e = d->slot[i];
 
-        if (e && e->fresh > 0 && d->now_ms - e->since_ms >= after_ms &&
-            2 * e->fresh >= e->fresh + e->open) {
-            ids[k++] = e->g;
-            e->since_ms = d->now_ms;
+        if (!e || e->fresh == 0 || 2 * e->fresh < e->fresh + e->open)
+            continue;
+        if (d->now_ms - e->since_ms < after_ms) {
+            d->young++;
+            continue;
         }
+        ids[k++] = e->g;
+        e->since_ms = d->now_ms;
     }
     return k;
 }

@@ -22,6 +22,7 @@ typedef struct {
     size_t cap, used;
     size_t jobs;    /* finished jobs the groups held still store */
     int64_t now_ms; /* the caller's clock: a group held from now on counts from it */
+    size_t young;   /* the last ev_grpdone_stale's groups that were stale but too young */
 } ev_grpdone_t;
 
 /* The largest group; bigger ones are refused. */
@@ -53,7 +54,8 @@ int ev_grpdone_has(const ev_grpdone_t *d, int64_t g, int64_t id);
  * Lists in ids (up to max) the groups worth storing again without their
  * finished jobs: held since after_ms before d->now_ms or longer (or listed
  * last that long ago), and at least half of the jobs they store finished.
- * Returns the count; a group listed counts as listed at d->now_ms.
+ * Returns the count; a group listed counts as listed at d->now_ms. Sets
+ * d->young to the number of groups left out only for their age.
  */
 size_t ev_grpdone_stale(ev_grpdone_t *d, int64_t after_ms, int64_t *ids, size_t max);
 

@@ -155,10 +155,13 @@ struct ev_outbox {
     grp_t *bulk;         /* the bulk delete under way: sorted, done up to bulk_off */
     size_t nbulk, bulk_off, bulk_cap;
     int64_t bulk_jobs;   /* the jobs of the groups it has still to delete */
-    int64_t last_tomb;   /* the newest outbox_done row */
-    int64_t compact_tomb; /* ... when they were last compacted */
-    int64_t compact_ms;  /* ... at this time */
-    atomic_llong ndone_seen; /* finished jobs not deleted yet, for ev_outbox_pending */
+    int tomb_dirty;      /* outbox_done rows were written since the last compaction */
+    int64_t compact_ms;  /* when it was committed */
+    int64_t rw[REWRITE_MAX]; /* the groups the transaction being written stores again */
+    size_t nrw;
+    int64_t rw_gone;     /* the finished jobs it drops from them */
+    int64_t live;        /* jobs stored (sum of outbox_grp.live; writer only) */
+    int64_t pending;     /* ... not finished, for ev_outbox_pending (lock) */
     atomic_int retries;  /* outbox_retry may hold rows */
     int64_t *startdone;  /* jobs finished before the open, of groups still stored:
                           * sorted, never read again (set at open, then read-only) */
@@ -398,7 +401,7 @@ static int rewrite_group(ev_outbox_t *o, int64_t g)
     sqlite3_stmt *s = o->sel_grp;
     ev_jobgrp_job_t cur, prev;
     const unsigned char *blob;
-    size_t len, off = 0, kept = 0;
+    size_t len, off = 0, kept = 0, gone = 0, all = 0;
     int rc;
 
     sqlite3_bind_int64(s, 1, g);
@@ -413,6 +416,7 @@ static int rewrite_group(ev_outbox_t *o, int64_t g)
     o->grp.failed = 0;
     memset(&cur, 0, sizeof(cur));
     while ((rc = ev_jobgrp_next(blob, len, &off, &cur, g)) == 1) {
+        all++;
         if (ev_grpdone_has(&o->done, g, cur.id))
             continue;
         if (ev_jobgrp_put(&o->grp, &cur, kept ? &prev : NULL, g) != 0)
@@ -420,6 +424,7 @@ static int rewrite_group(ev_outbox_t *o, int64_t g)
         prev = cur;
         kept++;
     }
+    gone = all - kept;
     sqlite3_reset(s);
     if (rc != 0 || o->grp.failed || !kept)
         return 0; /* damaged (the reads say so), or nothing to gain: left as it is */
@@ -428,7 +433,9 @@ static int rewrite_group(ev_outbox_t *o, int64_t g)
     sqlite3_bind_blob(o->upd_grp, 3, o->grp.p, (int)o->grp.len, SQLITE_STATIC);
     if (step_reset(o->upd_grp) != 0)
         return -1;
-    (void)ev_grpdone_rewritten(&o->done, g);
+    /* what it no longer stores counts once the transaction is committed */
+    o->rw[o->nrw++] = g;
+    o->rw_gone += (int64_t)gone;
     return 0;
 }
 
@@ -476,17 +483,16 @@ static int apply_fin(ev_outbox_t *o, const fin_t *f)
     ev_attlog_rec_t r;
 
     if (f->op == F_DELETE) {
-        int64_t g = f->group_n ? f->group : f->id;
-        uint32_t n = f->group_n ? f->group_n : 1;
         uint32_t live = 0;
-        int m = ev_grpdone_mark(&o->done, g, n, f->id, &live);
+        int m = f->group_n ? ev_grpdone_mark(&o->done, f->group, f->group_n, f->id, &live) : -1;
 
         if (m < 0) {
-            ev_debug("outbox: job %lld of group %lld+%u finished again", (long long)f->id,
-                     (long long)g, n);
+            /* never a group made up from the id alone: it could be another's */
+            ev_warn("outbox: job %lld of group %lld+%u: finished again, or of no group",
+                    (long long)f->id, (long long)f->group, f->group_n);
         } else {
             if (m == 1)
-                add_del(o, g, n, live);
+                add_del(o, f->group, f->group_n, live);
             tomb_add(&o->tomb, f->id);
         }
     } else if (f->op == F_RETRY) {
@@ -552,8 +558,9 @@ static int delete_groups(ev_outbox_t *o, const grp_t *g, size_t n)
  * Replaces every tombstone row by one row of what they still need to say:
  * the finished jobs the groups not finished still store, and the finished
  * groups not deleted yet (as -id) unless `all_deleted`. Runs in the
- * transaction that stores groups again without their finished jobs, so no
- * tombstone ever names a job its group no longer stores.
+ * transaction that stores groups again without their finished jobs (whose
+ * finished ids it still lists: they leave o->done once that is committed;
+ * the open passes over ids a row no longer stores).
  */
 static int compact_tombstones(ev_outbox_t *o, int all_deleted, size_t bulk_from)
 {
@@ -574,19 +581,17 @@ static int compact_tombstones(ev_outbox_t *o, int all_deleted, size_t bulk_from)
         o->tomb.len = 0;
         if (step_reset(o->done_add) != 0)
             return -1;
-        o->last_tomb = sqlite3_last_insert_rowid(o->db);
     }
-    o->compact_tomb = o->last_tomb;
-    o->compact_ms = o->done.now_ms;
     return 0;
 }
 
 enum { BULK_NO, BULK_DUE, BULK_NOW };
 
-/* Tombstones were written since the last compaction, long enough ago. */
+/* Tombstones were written since the last compaction, or it left groups to
+ * store again once they are old enough; and it was long enough ago. */
 static int compact_due(const ev_outbox_t *o, int64_t now)
 {
-    return o->last_tomb != o->compact_tomb && now - o->compact_ms >= COMPACT_MS;
+    return (o->tomb_dirty || o->done.young > 0) && now - o->compact_ms >= COMPACT_MS;
 }
 
 /* A bulk delete is under way, or due (enough finished groups, or old
@@ -609,11 +614,12 @@ static int bulk_due(const ev_outbox_t *o)
  * compaction (BULK_NOW). *done: how many of o->bulk went (applied after the
  * commit).
  */
-static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
+static int bulk_step(ev_outbox_t *o, int mode, size_t *done, int *compacted)
 {
     size_t n;
 
     *done = 0;
+    *compacted = 1;
     if (mode == BULK_NOW) {
         if ((o->nbulk > o->bulk_off &&
              delete_groups(o, o->bulk + o->bulk_off, o->nbulk - o->bulk_off) != 0) ||
@@ -644,7 +650,8 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
     if (n && delete_groups(o, o->bulk + o->bulk_off, n) != 0)
         return -1;
     *done = n;
-    if (compact_due(o, o->done.now_ms)) {
+    *compacted = compact_due(o, o->done.now_ms);
+    if (*compacted) {
         int64_t ids[REWRITE_MAX];
         size_t k = ev_grpdone_stale(&o->done, REWRITE_AFTER_MS, ids, REWRITE_MAX);
 
@@ -662,8 +669,8 @@ static int bulk_step(ev_outbox_t *o, int mode, size_t *done)
  * groups' bulk delete when `bulk` is BULK_NOW, or BULK_DUE and it is due. */
 static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
 {
-    int64_t now = ev_now_ms();
-    int full = 0;
+    int64_t now = ev_now_ms(), deleted = 0;
+    int full = 0, wrote_tomb = 0, compacted = 0;
     size_t bulk_done = 0;
 
     /*
@@ -683,10 +690,10 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
     if (sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     o->done.now_ms = now;
-    group_jobs(o, chain);
-    for (size_t g = 0; g < o->ncg; g++)
-        if (insert_group(o, o->ord + o->cg[g].at, o->cg[g].n) != 0)
-            goto rollback;
+    o->nrw = 0;
+    o->rw_gone = 0;
+    /* Results first: whatever fails after them, they stay marked in memory
+     * (their groups still leave; only their tombstones are lost). */
     for (item_t *it = chain; it; it = it->next)
         for (size_t i = 0; it->kind == I_RESULTS && i < it->n; i++)
             if (apply_fin(o, &it->fins[i]) != 0)
@@ -698,11 +705,15 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
         o->tomb.len = 0;
         if (step_reset(o->done_add) != 0)
             goto rollback;
-        o->last_tomb = sqlite3_last_insert_rowid(o->db);
+        wrote_tomb = 1;
     }
+    group_jobs(o, chain);
+    for (size_t g = 0; g < o->ncg; g++)
+        if (insert_group(o, o->ord + o->cg[g].at, o->cg[g].n) != 0)
+            goto rollback;
     if (bulk == BULK_DUE && !bulk_due(o))
         bulk = BULK_NO;
-    if (bulk != BULK_NO && bulk_step(o, bulk, &bulk_done) != 0)
+    if (bulk != BULK_NO && bulk_step(o, bulk, &bulk_done, &compacted) != 0)
         goto rollback;
     if (o->history_ms > 0 && now - o->last_prune_ms >= 1000) {
         o->last_prune_ms = now;
@@ -711,25 +722,43 @@ static ev_err commit(ev_outbox_t *o, item_t *chain, int bulk)
         if (step_reset(o->prune) != 0 || step_reset(o->prune_old) != 0)
             goto rollback;
     }
-    if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+    if (sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto rollback;
+    if (bulk == BULK_NOW) {
+        deleted = o->bulk_jobs + o->dels_jobs;
+        o->ndels = 0;
+        o->dels_jobs = 0;
+        o->bulk_off = o->nbulk;
+    } else {
         for (size_t i = 0; i < bulk_done; i++)
-            o->bulk_jobs -= o->bulk[o->bulk_off + i].live;
+            deleted += o->bulk[o->bulk_off + i].live;
+        o->bulk_jobs -= deleted;
         o->bulk_off += bulk_done;
-        if (bulk == BULK_NOW) {
-            o->ndels = 0;
-            o->dels_jobs = 0;
-        }
-        if (o->bulk_off == o->nbulk) {
-            o->nbulk = o->bulk_off = 0;
-            o->bulk_jobs = 0;
-        }
-        atomic_store(&o->ndone_seen,
-                     (long long)((int64_t)o->done.jobs + o->dels_jobs + o->bulk_jobs));
-        return EV_OK;
     }
+    if (o->bulk_off == o->nbulk) {
+        o->nbulk = o->bulk_off = 0;
+        o->bulk_jobs = 0;
+    }
+    for (size_t i = 0; i < o->nrw; i++)
+        (void)ev_grpdone_rewritten(&o->done, o->rw[i]);
+    o->live += (int64_t)o->nord - deleted - o->rw_gone;
+    if (compacted) {
+        /* the row it wrote still names what the groups stored again dropped:
+         * the next one (a second later) leaves that out */
+        o->tomb_dirty = o->nrw > 0;
+        o->compact_ms = now;
+    } else if (wrote_tomb) {
+        o->tomb_dirty = 1;
+    }
+    pthread_mutex_lock(&o->lock);
+    o->pending = o->live - ((int64_t)o->done.jobs + o->dels_jobs + o->bulk_jobs);
+    pthread_mutex_unlock(&o->lock);
+    return EV_OK;
 rollback:
-    /* Finished groups of this commit stay in o->dels: deleted by a later bulk. */
+    /* Finished groups of this commit stay in o->dels: deleted by a later bulk.
+     * Groups it stored again still store their finished jobs. */
     ev_error("outbox: %s", sqlite3_errmsg(o->db));
+    o->nrw = 0;
     o->tomb.len = 0;
     o->hist.len = 0;
     o->hist_n = 0;
@@ -841,7 +870,7 @@ static void *writer_main(void *arg)
             }
             if (o->ndels > 0)
                 ms = DELETE_AFTER_MS; /* finished jobs wait for their bulk delete */
-            else if (o->last_tomb != o->compact_tomb) /* tombstones wait for a compaction */
+            else if (o->tomb_dirty || o->done.young > 0) /* a compaction is to come */
                 ms = COMPACT_MS;
             else if (o->wal_pages > 0)
                 ms = IDLE_CHECKPOINT_MS;
@@ -870,7 +899,7 @@ static void *writer_main(void *arg)
             }
         }
         if (!o->head && o->stop) {
-            if (o->ndels > 0 || o->nbulk > 0 || o->last_tomb != o->compact_tomb) {
+            if (o->ndels > 0 || o->nbulk > 0 || o->tomb_dirty) {
                 pthread_mutex_unlock(&o->lock);
                 (void)commit(o, NULL, BULK_NOW);
                 pthread_mutex_lock(&o->lock);
@@ -1071,6 +1100,20 @@ static int exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* One integer the writer's connection answers (0 when none). */
+static int query_i64(sqlite3 *db, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    rc = sqlite3_step(s);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Ends the open's transaction: committed when ok, else rolled back. */
 static int end_tx(sqlite3 *db, int ok)
 {
@@ -1199,17 +1242,7 @@ static int open_tombstones(ev_outbox_t *o)
     int have = 0; /* d is the group of the previous id, held in o->done */
     int rc, ok;
 
-    /* Groups stored again without their finished jobs count from what they store. */
-    if (sqlite3_prepare_v2(o->db, "SELECT id, n, live FROM outbox_grp WHERE live < n", -1, &s,
-                           NULL) != SQLITE_OK)
-        return -1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        (void)ev_grpdone_hold(&o->done, sqlite3_column_int64(s, 0),
-                              (uint32_t)sqlite3_column_int64(s, 1),
-                              (uint32_t)sqlite3_column_int64(s, 2));
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE ||
-        sqlite3_prepare_v2(o->db, "SELECT ids FROM outbox_done", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(o->db, "SELECT ids FROM outbox_done", -1, &s, NULL) != SQLITE_OK)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const unsigned char *b = sqlite3_column_blob(s, 0);
@@ -1218,9 +1251,9 @@ static int open_tombstones(ev_outbox_t *o)
         for (size_t i = 0; b && i + 8 <= len; i += 8) {
             int64_t v = (int64_t)ev_le_get(b + i, 8);
 
-            if (v < 0)
+            if (v < 0 && v != INT64_MIN)
                 marks = ids_push(marks, &nm, &mcap, -v);
-            else
+            else if (v > 0)
                 ids = ids_push(ids, &n, &cap, v);
         }
     }
@@ -1249,6 +1282,17 @@ static int open_tombstones(ev_outbox_t *o)
             ndel++;
         }
     }
+    /* Groups stored again without their finished jobs count from what they store. */
+    if (ok && sqlite3_prepare_v2(o->db, "SELECT id, n, live FROM outbox_grp WHERE live < n", -1,
+                                 &s, NULL) != SQLITE_OK)
+        ok = 0;
+    while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        (void)ev_grpdone_hold(&o->done, sqlite3_column_int64(s, 0),
+                              (uint32_t)sqlite3_column_int64(s, 1),
+                              (uint32_t)sqlite3_column_int64(s, 2));
+    if (ok && rc != SQLITE_DONE)
+        ok = 0;
+    sqlite3_finalize(s);
     for (size_t i = 0; ok && i < n; i++) {
         uint32_t live;
 
@@ -1291,7 +1335,10 @@ static int open_tombstones(ev_outbox_t *o)
         qsort(o->startdone, o->nstartdone, sizeof(*o->startdone), cmp_i64);
     }
     o->tomb.len = 0;
-    atomic_store(&o->ndone_seen, (long long)o->done.jobs);
+    if (query_i64(o->db, "SELECT coalesce(sum(live), 0) FROM outbox_grp", &o->live) != 0)
+        return -1;
+    o->pending = o->live - (int64_t)o->done.jobs;
+    o->done.young = o->done.used; /* the first compaction looks at them */
     if (ndel || o->nstartdone)
         ev_info("outbox: %zu finished groups removed at start, %zu finished jobs of others",
                 ndel, o->nstartdone);
@@ -1326,20 +1373,6 @@ static void close_db(ev_outbox_t *o)
     sqlite3_close(o->db);
     sqlite3_close(o->rdb);
     sqlite3_close(o->cdb);
-}
-
-/* One integer the writer's connection answers (0 when none). */
-static int query_i64(sqlite3 *db, const char *sql, int64_t *v)
-{
-    sqlite3_stmt *s = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    rc = sqlite3_step(s);
-    *v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 ev_err ev_outbox_open(const char *path, int64_t history_ms, ev_outbox_t **out, char *msg,
@@ -1481,20 +1514,12 @@ ev_err ev_outbox_enqueue(ev_outbox_t *o, const ev_job_t *jobs, size_t n)
 
 ev_err ev_outbox_pending(ev_outbox_t *o, int64_t *n)
 {
-    sqlite3_stmt *s = NULL;
-    ev_err rc = EV_ERR_INTERNAL;
-
-    pthread_mutex_lock(&o->rlock);
-    if (sqlite3_prepare_v2(o->rdb, "SELECT coalesce(sum(live), 0) FROM outbox_grp", -1, &s,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-        /* finished jobs waiting for their group's delete are not pending */
-        *n = sqlite3_column_int64(s, 0) - (int64_t)atomic_load(&o->ndone_seen);
-        rc = EV_OK;
-    }
-    sqlite3_finalize(s);
-    pthread_mutex_unlock(&o->rlock);
-    return rc;
+    /* stored jobs less the finished ones waiting for their group's delete,
+     * as of the last commit */
+    pthread_mutex_lock(&o->lock);
+    *n = o->pending;
+    pthread_mutex_unlock(&o->lock);
+    return EV_OK;
 }
 
 /* ---- the consumer ---- */

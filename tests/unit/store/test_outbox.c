@@ -815,7 +815,7 @@ static void test_row_stored_again(void **state)
     ev_outbox_job_t *jobs = NULL, one;
     ev_job_t in[4];
     size_t n = 0;
-    int64_t pending = -1, live = -1;
+    int64_t pending = -1, live = -1, tombs = -1;
     char msg[256];
 
     (void)state;
@@ -832,10 +832,12 @@ static void test_row_stored_again(void **state)
     finish(o, &c.got[0]);
     finish(o, &c.got[1]);
     finish(o, &c.got[2]);
-    /* Within a few seconds (REWRITE_AFTER_MS, COMPACT_MS): stored again with s4 only. */
-    for (int i = 0; i < 300 && live != 1; i++) {
+    /* Within a few seconds (REWRITE_AFTER_MS, COMPACT_MS): stored again with s4
+     * only, and the tombstones of the others gone at the compaction after. */
+    for (int i = 0; i < 500 && (live != 1 || tombs != 0); i++) {
         live = count(path, "SELECT live FROM outbox_grp WHERE id = 1");
-        if (live != 1)
+        tombs = count(path, "SELECT count(*) FROM outbox_done");
+        if (live != 1 || tombs != 0)
             usleep(10000);
     }
     assert_int_equal(live, 1);
