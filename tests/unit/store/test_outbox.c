@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/testdb.h"
 #include "store/outbox.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -56,31 +57,6 @@ static void consumer_clear(consumer_t *c)
     c->ngot = 0;
 }
 
-static char *make_db(void)
-{
-    char *dir = strdup("/tmp/evbridge-outbox-XXXXXX"), *path;
-    ev_store_t *st = NULL;
-    char msg[256];
-
-    assert_non_null(mkdtemp(dir));
-    assert_true(asprintf(&path, "%s/evbridge.db", dir) > 0);
-    free(dir);
-    /* The store creates the schema (migrations). */
-    assert_int_equal(ev_store_open(path, &st, msg, sizeof(msg)), EV_OK);
-    ev_store_close(st);
-    return path;
-}
-
-static void remove_db(char *path)
-{
-    char *cmd;
-
-    assert_true(asprintf(&cmd, "rm -rf \"$(dirname '%s')\"", path) > 0);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(path);
-}
-
 static ev_job_t job(const char *event_id, const char *payload)
 {
     ev_job_t j;
@@ -117,7 +93,7 @@ static int64_t count(const char *path, const char *sql)
 
 static void test_hand_over_and_spill(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 2, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL;
@@ -188,7 +164,7 @@ static void test_hand_over_and_spill(void **state)
     /* A row per commit here (one target each). */
     assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 4);
     assert_int_equal(count(path, "SELECT sum(n) FROM outbox_grp"), 7);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 /* A parked target's jobs come back by target and id range, oldest first,
@@ -196,7 +172,7 @@ static void test_hand_over_and_spill(void **state)
 static void test_load_target(void **state)
 {
     static const char dead[] = "arn:aws:events:us-east-1:000000000000:api-destination/dead/x";
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL;
@@ -263,12 +239,12 @@ static void test_load_target(void **state)
     ev_outbox_set_consumer(o, NULL, NULL);
     ev_outbox_close(o);
     consumer_clear(&c);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 static void test_results_and_restart(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 10, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL, one;
@@ -416,7 +392,7 @@ static void test_results_and_restart(void **state)
             ev_outbox_job_clear(&some[i]);
     }
     ev_outbox_close(o);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 typedef struct {
@@ -442,7 +418,7 @@ static void *produce(void *arg)
 /* Concurrent producers share commits; every acknowledged job is stored once. */
 static void test_group_commit(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     ev_outbox_t *o = NULL;
     pthread_t th[8];
     producer_t p[8];
@@ -487,7 +463,7 @@ static void test_group_commit(void **state)
         free(jobs);
         ev_outbox_close(o);
     }
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 static void exec_sql(const char *path, const char *sql)
@@ -523,7 +499,7 @@ static ev_attempt_t *history(const char *path, const char *rule, const char *des
  */
 static void test_history_old_and_new(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     ev_outbox_t *o = NULL;
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 10, {{0}}, 0, 0};
     ev_job_t in[2];
@@ -604,7 +580,7 @@ static void test_history_old_and_new(void **state)
     ev_outbox_close(o);
     assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 0);
     assert_int_equal(count(path, "SELECT sum(n) FROM attempt_log"), 2);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 /*
@@ -614,7 +590,7 @@ static void test_history_old_and_new(void **state)
  */
 static void test_finished_jobs_leave_in_bulk(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 10, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL;
@@ -676,7 +652,7 @@ static void test_finished_jobs_leave_in_bulk(void **state)
     assert_true(c.got[0].id > 3);
     ev_outbox_close(o);
     consumer_clear(&c);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 static void finish(ev_outbox_t *o, const ev_outbox_job_t *j)
@@ -704,7 +680,7 @@ static void test_groups(void **state)
                                  "arn:aws:events:us-east-1:000000000000:api-destination/b/2",
                                  "arn:aws:events:us-east-1:000000000000:api-destination/c/3"};
     static const int to[5] = {0, 1, 0, 2, 1};
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL;
@@ -799,7 +775,7 @@ static void test_groups(void **state)
     ev_outbox_close(o);
     consumer_clear(&c);
     assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 /*
@@ -809,7 +785,7 @@ static void test_groups(void **state)
  */
 static void test_row_stored_again(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     consumer_t c = {PTHREAD_MUTEX_INITIALIZER, 64, {{0}}, 0, 0};
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL, one;
@@ -871,14 +847,14 @@ static void test_row_stored_again(void **state)
     ev_outbox_job_clear(&jobs[0]);
     free(jobs);
     ev_outbox_close(o);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 /* Jobs stored one per row before groups (schema 9) move over at the open,
  * with their ids and retry state. */
 static void test_legacy_rows(void **state)
 {
-    char *path = make_db();
+    char *path = ev_test_db("outbox");
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL;
     size_t n = 0;
@@ -916,7 +892,7 @@ static void test_legacy_rows(void **state)
     ev_outbox_job_clear(&jobs[0]);
     free(jobs);
     ev_outbox_close(o);
-    remove_db(path);
+    ev_test_db_remove(path);
 }
 
 int main(void)

@@ -38,6 +38,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "common/testdb.h"
 #include "store/outbox.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -795,30 +796,6 @@ static void apply_log(model_t *m, const char *dir, int gen)
     free(path);
 }
 
-static char *make_db(void)
-{
-    char *dir = strdup("/tmp/evbridge-crash-XXXXXX"), *path;
-    ev_store_t *st = NULL;
-    char msg[256];
-
-    assert_non_null(mkdtemp(dir));
-    assert_true(asprintf(&path, "%s/evbridge.db", dir) > 0);
-    free(dir);
-    /* The store creates the schema (migrations). */
-    assert_int_equal(ev_store_open(path, &st, msg, sizeof(msg)), EV_OK);
-    ev_store_close(st);
-    return path;
-}
-
-static void remove_dir(const char *dir)
-{
-    char *cmd;
-
-    assert_true(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-}
-
 /* One number from the database; read-only, so that a crashed state stays
  * as the next restart finds it (no checkpoint at the close). */
 static int64_t count(const char *path, const char *sql)
@@ -906,7 +883,7 @@ static void run_generation(model_t *m, const char *dir, int gen, int kill_ms)
  */
 static void test_kill_9(void **state)
 {
-    char *path = make_db(), *dir = ev_xstrdup(path), msg[256];
+    char *path = ev_test_db("crash"), *dir = ev_xstrdup(path), msg[256];
     ev_outbox_t *o = NULL;
     ev_outbox_job_t *jobs = NULL;
     int64_t pending = -1;
@@ -956,9 +933,8 @@ static void test_kill_9(void **state)
 
     for (int g = 0; g <= GENS; g++)
         free(m.recs[g]);
-    remove_dir(dir);
     free(dir);
-    free(path);
+    ev_test_db_remove(path);
 }
 
 int main(void)
