@@ -198,7 +198,7 @@ static const char prune_sql[] =
     "DELETE FROM attempt_log WHERE id IN (SELECT id FROM attempt_log WHERE time_ms < ?1 "
     "LIMIT 2000)";
 static const char done_add_sql[] = "INSERT INTO outbox_done (ids) VALUES (?1)";
-static const char done_clear_sql[] = "DELETE FROM outbox_done WHERE id <= ?1";
+static const char done_clear_sql[] = "DELETE FROM outbox_done";
 static const char prune_old_sql[] =
     "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE time_ms < ?1 LIMIT 5000)";
 /* The groups holding jobs ?1 .. ?2 (the first may start below ?1). */
@@ -564,7 +564,6 @@ static int delete_groups(ev_outbox_t *o, const grp_t *g, size_t n)
  */
 static int compact_tombstones(ev_outbox_t *o, int all_deleted, size_t bulk_from)
 {
-    sqlite3_bind_int64(o->done_clear, 1, INT64_MAX);
     if (step_reset(o->done_clear) != 0)
         return -1;
     o->tomb.len = 0;

@@ -11,4 +11,9 @@ char *ev_test_db(const char *name);
 /* Removes the directory of a path ev_test_db returned and frees the path. */
 void ev_test_db_remove(char *path);
 
+/* The first column of the first row sql answers, -1 when none. Read-only,
+ * so a store a test left as a crash would is looked at as it is (no
+ * checkpoint when it closes). */
+long long ev_test_count(const char *path, const char *sql);
+
 #endif

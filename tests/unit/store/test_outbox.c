@@ -76,21 +76,6 @@ static ev_job_t job(const char *event_id, const char *payload)
     return j;
 }
 
-static int64_t count(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return n;
-}
-
 static void test_hand_over_and_spill(void **state)
 {
     char *path = ev_test_db("outbox");
@@ -162,8 +147,8 @@ static void test_hand_over_and_spill(void **state)
     ev_outbox_close(o);
     consumer_clear(&c);
     /* A row per commit here (one target each). */
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 4);
-    assert_int_equal(count(path, "SELECT sum(n) FROM outbox_grp"), 7);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 4);
+    assert_int_equal(ev_test_count(path, "SELECT sum(n) FROM outbox_grp"), 7);
     ev_test_db_remove(path);
 }
 
@@ -290,13 +275,13 @@ static void test_results_and_restart(void **state)
                      T0, 200, "success", NULL, 3);
     ev_outbox_sync(o);
     /* One group (1..3) until its last job is finished; the retry state of 2. */
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_retry"), 1);
-    assert_int_equal(count(path, "SELECT attempts FROM outbox_retry WHERE id = 2"), 1);
-    assert_int_equal(count(path, "SELECT due_ms FROM outbox_retry WHERE id = 2"), T0 + 60000);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_retry"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT attempts FROM outbox_retry WHERE id = 2"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT due_ms FROM outbox_retry WHERE id = 2"), T0 + 60000);
     /* Four attempts in history rows (one per commit), read back newest first. */
-    assert_int_equal(count(path, "SELECT sum(n) FROM attempt_log"), 4);
-    assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT sum(n) FROM attempt_log"), 4);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM attempts"), 0);
     {
         ev_store_t *st = NULL;
         ev_attempt_t *list = NULL;
@@ -437,9 +422,9 @@ static void test_group_commit(void **state)
         assert_null(ret);
     }
     ev_outbox_close(o);
-    assert_int_equal(count(path, "SELECT sum(n) FROM outbox_grp"), 400);
-    assert_int_equal(count(path, "SELECT max(id + n - 1) FROM outbox_grp"), 400);
-    assert_true(count(path, "SELECT count(*) FROM outbox_grp") < 400); /* commits shared */
+    assert_int_equal(ev_test_count(path, "SELECT sum(n) FROM outbox_grp"), 400);
+    assert_int_equal(ev_test_count(path, "SELECT max(id + n - 1) FROM outbox_grp"), 400);
+    assert_true(ev_test_count(path, "SELECT count(*) FROM outbox_grp") < 400); /* commits shared */
     {
         /* Every job once, in id order. */
         ev_outbox_job_t *jobs = NULL;
@@ -578,8 +563,8 @@ static void test_history_old_and_new(void **state)
     in[0] = job("new-3", "p3");
     assert_int_equal(ev_outbox_enqueue(o, in, 1), EV_OK);
     ev_outbox_close(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM attempts"), 0);
-    assert_int_equal(count(path, "SELECT sum(n) FROM attempt_log"), 2);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT sum(n) FROM attempt_log"), 2);
     ev_test_db_remove(path);
 }
 
@@ -630,17 +615,17 @@ static void test_finished_jobs_leave_in_bulk(void **state)
     ev_outbox_close(o); /* flushes the bulk delete */
     consumer_clear(&c);
     /* The group (1..3) stays for b3; one tombstone row says 1 and 2 are finished. */
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 1);
-    assert_int_equal(count(path, "SELECT length(ids) FROM outbox_done"), 16);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_done"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT length(ids) FROM outbox_done"), 16);
 
     /* A crash after the result of b3 was committed, before its bulk delete:
      * the tombstone of job 3 and a stray id of no job. */
     exec_sql(path, "INSERT INTO outbox_done (ids) VALUES "
                    "(X'03000000000000002a00000000000000')");
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 0);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_done"), 0);
     assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);
     assert_int_equal(n, 0); /* b3 is not delivered again */
     free(jobs);
@@ -719,9 +704,9 @@ static void test_groups(void **state)
     }
     assert_string_equal(c.got[2].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r2");
     assert_string_equal(c.got[3].rule_arn, "arn:aws:events:us-east-1:000000000000:rule/r1");
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 2);
-    assert_int_equal(count(path, "SELECT n FROM outbox_grp WHERE id = 1"), 5);
-    assert_int_equal(count(path, "SELECT live FROM outbox_grp WHERE id = 1"), 5);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 2);
+    assert_int_equal(ev_test_count(path, "SELECT n FROM outbox_grp WHERE id = 1"), 5);
+    assert_int_equal(ev_test_count(path, "SELECT live FROM outbox_grp WHERE id = 1"), 5);
 
     /* e6's row finished: it leaves; the first half finished: it stays. */
     finish(o, &c.got[5]);
@@ -729,8 +714,8 @@ static void test_groups(void **state)
     finish(o, &c.got[1]);
     finish(o, &c.got[2]);
     ev_outbox_sync(o); /* and the bulk delete */
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 6"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp WHERE id = 6"), 0);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 2);
     ev_outbox_set_consumer(o, NULL, NULL);
@@ -754,12 +739,12 @@ static void test_groups(void **state)
     /* Finishing one leaves the row; finishing the last removes it. */
     finish(o, &jobs[0]);
     ev_outbox_sync(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 1);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 1);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 1);
     finish(o, &jobs[1]);
     ev_outbox_sync(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp WHERE id = 1"), 0);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 0);
     for (size_t i = 0; i < n; i++)
@@ -774,7 +759,7 @@ static void test_groups(void **state)
     ev_outbox_set_consumer(o, NULL, NULL);
     ev_outbox_close(o);
     consumer_clear(&c);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_done"), 0);
     ev_test_db_remove(path);
 }
 
@@ -811,14 +796,14 @@ static void test_row_stored_again(void **state)
     /* Within a few seconds (REWRITE_AFTER_MS, COMPACT_MS): stored again with s4
      * only, and the tombstones of the others gone at the compaction after. */
     for (int i = 0; i < 500 && (live != 1 || tombs != 0); i++) {
-        live = count(path, "SELECT live FROM outbox_grp WHERE id = 1");
-        tombs = count(path, "SELECT count(*) FROM outbox_done");
+        live = ev_test_count(path, "SELECT live FROM outbox_grp WHERE id = 1");
+        tombs = ev_test_count(path, "SELECT count(*) FROM outbox_done");
         if (live != 1 || tombs != 0)
             usleep(10000);
     }
     assert_int_equal(live, 1);
-    assert_int_equal(count(path, "SELECT n FROM outbox_grp WHERE id = 1"), 4);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT n FROM outbox_grp WHERE id = 1"), 4);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_done"), 0);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 1);
     assert_int_equal(ev_outbox_load_one(o, 2, &one), EV_ERR_NOT_FOUND);
@@ -841,7 +826,7 @@ static void test_row_stored_again(void **state)
     assert_int_equal(jobs[0].id, 4);
     finish(o, &jobs[0]);
     ev_outbox_sync(o);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 0);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 0);
     ev_outbox_job_clear(&jobs[0]);
@@ -870,8 +855,8 @@ static void test_legacy_rows(void **state)
                    "X'5b5d', 7, 99, 3);"
                    "INSERT INTO outbox_done (ids) VALUES (X'0700000000000000')");
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox"), 0);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 1); /* 7 was finished */
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 1); /* 7 was finished */
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 1);
     assert_int_equal(ev_outbox_load(o, 10, &jobs, &n), EV_OK);

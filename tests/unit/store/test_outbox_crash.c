@@ -796,23 +796,6 @@ static void apply_log(model_t *m, const char *dir, int gen)
     free(path);
 }
 
-/* One number from the database; read-only, so that a crashed state stays
- * as the next restart finds it (no checkpoint at the close). */
-static int64_t count(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return n;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -897,8 +880,8 @@ static void test_kill_9(void **state)
     for (int gen = 0; gen < GENS; gen++) {
         run_generation(&m, dir, gen,
                        gen == LONG_GEN ? LONG_GEN_MS : KILL_MIN_MS + rand() % KILL_SPAN_MS);
-        m.rows_again += (size_t)count(path, "SELECT count(*) FROM outbox_grp WHERE live < n");
-        m.tomb_rows += (size_t)count(path, "SELECT count(*) FROM outbox_done");
+        m.rows_again += (size_t)ev_test_count(path, "SELECT count(*) FROM outbox_grp WHERE live < n");
+        m.tomb_rows += (size_t)ev_test_count(path, "SELECT count(*) FROM outbox_done");
     }
     run_generation(&m, dir, GENS, -1);
     print_message("%zu jobs paged in at %d restarts (%zu of the slow target, %zu again after a "
@@ -920,9 +903,9 @@ static void test_kill_9(void **state)
     assert_true(m.target > 0);
 
     /* The clean run (its pending was 0) left nothing behind, nor does a restart find any. */
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_grp"), 0);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_done"), 0);
-    assert_int_equal(count(path, "SELECT count(*) FROM outbox_retry"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_grp"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_done"), 0);
+    assert_int_equal(ev_test_count(path, "SELECT count(*) FROM outbox_retry"), 0);
     assert_int_equal(ev_outbox_open(path, 0, &o, msg, sizeof(msg)), EV_OK);
     assert_int_equal(ev_outbox_pending(o, &pending), EV_OK);
     assert_int_equal(pending, 0);
